@@ -1,0 +1,119 @@
+# portc - a compiler for port policies.
+#
+#   make            build build/portc
+#   make demo       check, query and compile the bundled policies
+#   make check      run every test (SANITIZE=1 for ASan+UBSan)
+#   make fuzz       build the parser fuzzer and run it for a while
+#   make install    install under $(PREFIX) (DESTDIR honoured)
+#
+# Build dependencies are checked first (scripts/deps.sh): as root on Debian
+# they are installed with apt-get, elsewhere the install command is printed.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+DATADIR   ?= $(PREFIX)/share/portc
+MANDIR    ?= $(PREFIX)/share/man
+DESTDIR   ?=
+
+CC        ?= cc
+FLEX      ?= flex
+BISON     ?= bison
+CFLAGS    ?= -O2 -g
+SANITIZE  ?=
+
+ifeq ($(SANITIZE),1)
+BUILD     ?= build-san
+SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD     ?= build
+SANFLAGS  :=
+endif
+
+# Our code builds with every warning an error; the generated scanner and
+# parser get the compiler's defaults, since we do not own their text.
+WARN      := -Wall -Wextra -Werror -Wswitch -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CPPFLAGS  += -Iinclude -I$(BUILD) -D_GNU_SOURCE \
+             -DPORTC_VERSION='"$(VERSION)"' -DPORTC_STDLIB_DIR='"$(DATADIR)/stdlib"'
+ALL_CFLAGS = -std=c11 $(CFLAGS) $(SANFLAGS)
+LDLIBS    := -lcidr -ljansson
+LDFLAGS   += $(SANFLAGS)
+
+SRCS      := $(filter-out src/main.c,$(wildcard src/*.c))
+OBJS      := $(SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/parser.o $(BUILD)/lexer.o
+CORE      := $(BUILD)/libportc-core.a
+PORTC     := $(BUILD)/portc
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps check check-unit check-golden check-bad check-docs demo fuzz install clean
+.DEFAULT_GOAL := all
+
+all: deps $(PORTC)
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/.dir:
+	@mkdir -p $(BUILD)/tests && touch $@
+
+$(BUILD)/parser.c: grammar/parser.y | $(BUILD)/.dir
+	$(BISON) -Wall -Werror --header=$(BUILD)/parser.h -o $@ $<
+$(BUILD)/parser.h: $(BUILD)/parser.c ;
+
+$(BUILD)/lexer.c: grammar/lexer.l $(BUILD)/parser.h | $(BUILD)/.dir
+	$(FLEX) -o $@ $<
+
+$(BUILD)/parser.o: $(BUILD)/parser.c
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
+$(BUILD)/lexer.o: $(BUILD)/lexer.c
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -Wno-unused-function -c -o $@ $<
+
+$(BUILD)/%.o: src/%.c $(BUILD)/parser.h | $(BUILD)/.dir
+	$(CC) $(ALL_CFLAGS) $(WARN) $(CPPFLAGS) -MMD -MP -c -o $@ $<
+
+$(CORE): $(OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(PORTC): $(BUILD)/main.o $(CORE)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(CORE) | $(BUILD)/.dir
+	$(CC) $(ALL_CFLAGS) $(WARN) -Wno-missing-prototypes $(CPPFLAGS) -o $@ $< $(CORE) \
+		$(LDFLAGS) $(LDLIBS) -lcmocka
+
+-include $(wildcard $(BUILD)/*.d)
+
+# ---- tests ----------------------------------------------------------------
+
+check: all $(UNIT_BINS)
+	@sh tests/run-all.sh $(BUILD)
+
+check-unit: all $(UNIT_BINS)
+	@sh tests/run-unit.sh $(BUILD)
+
+check-golden: all
+	@sh tests/run-golden.sh $(BUILD)/portc
+
+# ---- demo -----------------------------------------------------------------
+
+demo: all
+	@sh scripts/demo.sh $(PORTC)
+
+# ---- fuzzing ----------------------------------------------------------------
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# ---- install ----------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/stdlib $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(PORTC) $(DESTDIR)$(BINDIR)/portc
+	cd stdlib && find . -name '*.pol' -exec install -D -m 644 {} $(DESTDIR)$(DATADIR)/stdlib/{} \;
+	install -m 644 docs/portc.1 $(DESTDIR)$(MANDIR)/man1/portc.1
+
+clean:
+	rm -rf build build-san build-fuzz

@@ -1,0 +1,77 @@
+/* cli.h - the command line: shared options, the driver, the commands. */
+#ifndef PORTC_CLI_H
+#define PORTC_CLI_H
+
+#include <stdbool.h>
+
+#include "diag.h"
+#include "unit.h"
+
+/* Exit codes, for every command. */
+enum { EXIT_OK = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2 };
+
+struct cli_opts {
+	struct diag_opts diag;
+	const char *incdirs[64];
+	size_t nincdirs;
+	struct define defines[256];
+	size_t ndefines;
+	const char *policy;		/* -p */
+	const char *output;		/* -o */
+	const char *target;		/* -t */
+	const char *format;		/* --format */
+	const char *dump;		/* --dump */
+	const char *hook;		/* --hook */
+	const char *table;		/* --table */
+	const char *icmp_type;		/* --icmp-type */
+	bool check_only;		/* fmt --check */
+	bool write;			/* fmt -w */
+	bool stats;			/* compile --stats */
+	int argc;			/* operands after the options */
+	char **argv;
+};
+
+/* Which options a command takes, as getopt letters and long names. */
+struct cli_spec {
+	const char *name;
+	int (*run)(struct cli_opts *o);
+	const char *synopsis;
+	const char *summary;
+	const char *help;		/* option lines */
+	unsigned opts;			/* CLI_OPT_* */
+	int min_args, max_args;		/* operands; max -1: unbounded */
+};
+
+enum {
+	CLI_OPT_INCLUDE = 1 << 0,	/* -I DIR, -D NAME=VALUE */
+	CLI_OPT_WARN = 1 << 1,		/* -W..., --color */
+	CLI_OPT_POLICY = 1 << 2,	/* -p */
+	CLI_OPT_OUTPUT = 1 << 3,	/* -o */
+	CLI_OPT_FORMAT = 1 << 4,	/* --format */
+	CLI_OPT_DUMP = 1 << 5,		/* --dump */
+	CLI_OPT_FMT = 1 << 6,		/* --check, -w */
+	CLI_OPT_TARGET = 1 << 7,	/* -t, --hook, --stats */
+	CLI_OPT_QUERY = 1 << 8,		/* --icmp-type, --table */
+};
+
+extern const struct cli_spec cli_commands[];
+extern const size_t cli_ncommands;
+
+/* Parses options for spec; returns EXIT_OK or EXIT_USAGE (after saying why). */
+int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opts *o);
+void cli_usage(const struct cli_spec *spec, FILE *fp);
+void cli_diag_init(struct diag *d, const struct cli_opts *o);
+
+/* driver.c: load, check and lower one root file, printing diagnostics as
+ * each phase ends and stopping at the first phase with errors. Returns
+ * EXIT_OK, EXIT_ERRORS or EXIT_USAGE (unreadable root file). */
+int driver_run(struct unit *u, struct diag *d, const struct cli_opts *o, const char *path,
+	       bool require_params);
+/* The policy named by -p, or the only one; says why when there is none. */
+const struct ir_policy *driver_policy(const struct unit *u, const struct cli_opts *o);
+
+int cmd_check(struct cli_opts *o);
+int cmd_fmt(struct cli_opts *o);
+int cmd_query(struct cli_opts *o);
+
+#endif

@@ -1,0 +1,50 @@
+/* ivset.h - sets of integers as sorted, disjoint, non-adjacent intervals.
+ *
+ * One representation serves addresses of both families (IPv4 in
+ * [0, 2^32-1], IPv6 in [0, 2^128-1]), port lists and ICMP type lists, so the
+ * set algebra (union, difference, intersection, containment) is written and
+ * tested once. Results are allocated in the arena given. */
+#ifndef PORTC_IVSET_H
+#define PORTC_IVSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+#include "util.h"
+
+struct iv {
+	u128 lo, hi;	/* inclusive */
+};
+
+struct ivset {
+	struct iv *v;
+	size_t n;
+};
+
+#define U128_MAX (~(u128)0)
+#define V4_MAX ((u128)0xFFFFFFFFu)
+#define PORT_MAX ((u128)65535)
+
+static inline struct ivset ivset_empty(void) { return (struct ivset){ NULL, 0 }; }
+struct ivset ivset_range(struct arena *a, u128 lo, u128 hi);
+/* Sorts and merges any list of intervals (lo <= hi each). */
+struct ivset ivset_normalize(struct arena *a, const struct iv *v, size_t n);
+struct ivset ivset_union(struct arena *a, struct ivset x, struct ivset y);
+struct ivset ivset_diff(struct arena *a, struct ivset x, struct ivset y);
+struct ivset ivset_intersect(struct arena *a, struct ivset x, struct ivset y);
+bool ivset_contains(struct ivset s, u128 v);
+bool ivset_subset(struct ivset x, struct ivset y);	/* x within y */
+bool ivset_overlaps(struct ivset x, struct ivset y);
+bool ivset_equal(struct ivset x, struct ivset y);
+bool ivset_is_range(struct ivset s, u128 lo, u128 hi);	/* exactly [lo, hi] */
+static inline bool ivset_is_empty(struct ivset s) { return s.n == 0; }
+/* Number of members, saturating at U128_MAX. */
+u128 ivset_count(struct ivset s);
+
+/* The fewest CIDR prefixes that cover exactly the set, over an address
+ * space of `bits` (32 or 128). Calls fn(addr, len, ctx) for each, in order. */
+void ivset_prefixes(struct ivset s, int bits, void (*fn)(u128 addr, int len, void *ctx), void *ctx);
+size_t ivset_prefix_count(struct ivset s, int bits);
+
+#endif

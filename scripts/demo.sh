@@ -1,0 +1,34 @@
+#!/bin/sh
+# demo.sh PORTC - the main job on the bundled policies: check them, show
+# where each stands, and ask them about a few packets.
+set -eu
+PORTC=$1
+unset PORTC_PATH
+
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+	say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+	say() { printf '\n== %s\n' "$*"; }
+fi
+run() { printf '$ portc %s\n' "$*"; $PORTC "$@"; }
+
+say "check every bundled policy and the stdlib"
+for f in policies/*.pol stdlib/std/*.pol stdlib/vendor/*.pol; do
+	[ -f "$f" ] || continue
+	run check "$f"
+done
+echo "all clean"
+
+say "formatting: every file is in the canonical layout"
+run fmt --check policies/*.pol stdlib/std/*.pol && echo "all formatted"
+
+say "which rule does a packet hit? (the reference semantics)"
+run query policies/branch-office.pol udp 192.0.2.130:16400 198.51.100.7:16500
+echo
+run query policies/branch-office.pol tcp 192.0.2.130:50000 203.0.113.80:443
+echo
+run query --format=json -D office=198.18.0.0/16 -D phones=198.18.1.0/24 \
+	policies/branch-office.pol tcp 198.18.1.9:50000 198.51.100.7:5061
+
+say "what a mistake looks like"
+run check docs/examples/mistakes.pol || echo "(exit $? : the policy is rejected)"

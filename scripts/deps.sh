@@ -1,0 +1,71 @@
+#!/bin/sh
+# deps.sh - make sure the build dependencies are here.
+#
+# Checks for every tool and library the build and the tests use. What is
+# missing is installed with apt-get when running as root on Debian; anywhere
+# else the exact command to run is printed and the build stops.
+set -u
+
+# package:how-to-detect pairs; "cmd:NAME" looks for a program, "h:PATH" for
+# a header, "f:PATH" for any file.
+NEEDS="
+gcc:cmd:cc
+make:cmd:make
+flex:cmd:flex
+bison:cmd:bison
+libcidr-dev:h:libcidr.h
+libjansson-dev:h:jansson.h
+libcmocka-dev:h:cmocka.h
+pkg-config:cmd:pkg-config
+"
+# Needed by the tests, not by the build: the kernel tests load rulesets into
+# network namespaces and send real packets through them.
+TEST_NEEDS="
+nftables:cmd:nft
+iptables:cmd:iptables-restore
+ipset:cmd:ipset
+iproute2:cmd:ip
+socat:cmd:socat
+tcpdump:cmd:tcpdump
+jq:cmd:jq
+clang:cmd:clang
+libclang-rt-14-dev:f:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
+python3:cmd:python3
+"
+
+missing=""
+check_list() {
+	for item in $1; do
+		pkg=${item%%:*}
+		rest=${item#*:}
+		kind=${rest%%:*}
+		what=${rest#*:}
+		case $kind in
+		cmd) command -v "$what" >/dev/null 2>&1 && continue ;;
+		h) [ -e "/usr/include/$what" ] || [ -e "/usr/local/include/$what" ] && continue ;;
+		f) [ -e "$what" ] && continue ;;
+		esac
+		missing="$missing $pkg"
+	done
+}
+
+check_list "$NEEDS"
+check_list "$TEST_NEEDS"
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y$missing"
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "deps: installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	if ! apt-get install -y -q --no-install-recommends $missing >/tmp/portc-deps.log 2>&1; then
+		apt-get update -q >>/tmp/portc-deps.log 2>&1
+		apt-get install -y -q --no-install-recommends $missing >>/tmp/portc-deps.log 2>&1 || {
+			echo "deps: apt-get failed; see /tmp/portc-deps.log" >&2
+			exit 1
+		}
+	fi
+	exit 0
+fi
+echo "deps: missing:$missing" >&2
+echo "deps: install them with:  sudo $cmd" >&2
+exit 1

@@ -1,0 +1,168 @@
+/* cmd_query.c - portc query: which rule a packet hits, by the reference
+ * evaluator, as text or JSON. */
+#include <jansson.h>
+#include <string.h>
+
+#include "cli.h"
+#include "eval.h"
+#include "names.h"
+
+static int parse_packet(struct cli_opts *o, struct packet *p)
+{
+	const char *proto = o->argv[1], *src = o->argv[2], *dst = o->argv[3];
+	memset(p, 0, sizeof *p);
+	p->proto = packet_parse_proto(proto);
+	if (p->proto < 0) {
+		diag_plain("unknown protocol '%s' (tcp, udp, icmp, icmpv6, a name or 0..255)", proto);
+		return EXIT_USAGE;
+	}
+	int sf, df, sport, dport;
+	const char *why = packet_parse_endpoint(src, &sf, &p->src, &sport);
+	if (why) {
+		diag_plain("source '%s': %s", src, why);
+		return EXIT_USAGE;
+	}
+	why = packet_parse_endpoint(dst, &df, &p->dst, &dport);
+	if (why) {
+		diag_plain("destination '%s': %s", dst, why);
+		return EXIT_USAGE;
+	}
+	if (sf != df) {
+		diag_plain("source and destination are of different address families");
+		return EXIT_USAGE;
+	}
+	p->family = sf;
+	if (p->proto == 1 && sf == 6) {
+		diag_plain("icmp is IPv4; use icmpv6 for IPv6 addresses");
+		return EXIT_USAGE;
+	}
+	if (p->proto == 58 && sf == 4) {
+		diag_plain("icmpv6 is IPv6; use icmp for IPv4 addresses");
+		return EXIT_USAGE;
+	}
+	if (ir_has_ports(p->proto)) {
+		if (sport < 0 || dport < 0) {
+			diag_plain("%s needs source and destination ports, as in %s %s:40000 %s:443",
+				   proto, proto, sf == 6 ? "[2001:db8::1]" : "192.0.2.1",
+				   sf == 6 ? "[2001:db8::2]" : "192.0.2.2");
+			return EXIT_USAGE;
+		}
+		p->sport = (uint16_t)sport;
+		p->dport = (uint16_t)dport;
+	} else if (sport >= 0 || dport >= 0) {
+		diag_plain("protocol '%s' has no ports", proto);
+		return EXIT_USAGE;
+	}
+	if (o->icmp_type) {
+		if (!ir_has_types(p->proto)) {
+			diag_plain("--icmp-type applies to icmp and icmpv6 only");
+			return EXIT_USAGE;
+		}
+		int t = icmp_type_by_name(p->family, o->icmp_type);
+		if (t < 0) {
+			int v = packet_parse_proto(o->icmp_type);	/* any 0..255 number */
+			if (v < 0 || proto_by_name(o->icmp_type) >= 0) {
+				diag_plain("unknown ICMP type '%s'", o->icmp_type);
+				return EXIT_USAGE;
+			}
+			t = v;
+		}
+		p->type = (uint8_t)t;
+	} else if (ir_has_types(p->proto)) {
+		p->type = p->family == 6 ? 128 : 8;	/* echo-request */
+	}
+	return EXIT_OK;
+}
+
+static void print_text(const struct ir_policy *pol, const struct verdict *v, const struct packet *p)
+{
+	struct strbuf sb = { 0 };
+	sb_init(&sb);
+	packet_format(p, &sb);
+	printf("packet:  %s\n", sb.s);
+	sb_free(&sb);
+	printf("verdict: %s\n", action_name(v->action));
+	if (v->rule) {
+		const struct ir_rule *r = v->rule;
+		printf("rule:    %s:%u:%u", r->origin.src->name, r->origin.line, r->origin.col);
+		if (r->ruleset)
+			printf(" (ruleset %s, used at %s:%u:%u)", r->ruleset, r->via.src->name,
+			       r->via.line, r->via.col);
+		putchar('\n');
+		if (r->note)
+			printf("note:    %s\n", r->note);
+	} else {
+		printf("rule:    default of policy %s (%s:%u:%u)\n", pol->name, pol->loc.src->name,
+		       pol->loc.line, pol->loc.col);
+	}
+	if (v->dscp >= 0) {
+		const char *n = dscp_name(v->dscp);
+		printf("dscp:    %d%s%s%s\n", v->dscp, n ? " (" : "", n ? n : "", n ? ")" : "");
+	}
+	if (v->log)
+		printf("log:     yes\n");
+	printf("policy:  %s\n", pol->name);
+}
+
+static int print_json(const struct ir_policy *pol, const struct verdict *v, const struct packet *p)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "verdict", json_string(action_name(v->action)));
+	if (v->rule) {
+		const struct ir_rule *r = v->rule;
+		json_t *rule = json_object();
+		json_object_set_new(rule, "file", json_string(r->origin.src->name));
+		json_object_set_new(rule, "line", json_integer(r->origin.line));
+		json_object_set_new(rule, "column", json_integer(r->origin.col));
+		json_object_set_new(rule, "note", r->note ? json_string(r->note) : json_null());
+		if (r->ruleset)
+			json_object_set_new(rule, "ruleset", json_string(r->ruleset));
+		json_object_set_new(o, "rule", rule);
+	} else {
+		json_object_set_new(o, "rule", json_null());
+	}
+	json_object_set_new(o, "dscp", v->dscp >= 0 ? json_integer(v->dscp) : json_null());
+	json_object_set_new(o, "log", json_boolean(v->log));
+	json_object_set_new(o, "policy", json_string(pol->name));
+	struct strbuf sb = { 0 };
+	sb_init(&sb);
+	packet_format(p, &sb);
+	json_object_set_new(o, "packet", json_string(sb.s));
+	sb_free(&sb);
+	int r = json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(o);
+	putchar('\n');
+	return r == 0 ? EXIT_OK : EXIT_USAGE;
+}
+
+int cmd_query(struct cli_opts *o)
+{
+	const char *fmt = o->format ? o->format : "text";
+	if (strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0) {
+		diag_plain("--format takes text or json");
+		return EXIT_USAGE;
+	}
+	struct packet pkt;
+	int r = parse_packet(o, &pkt);
+	if (r != EXIT_OK)
+		return r;
+	struct diag d;
+	cli_diag_init(&d, o);
+	struct unit u;
+	r = driver_run(&u, &d, o, o->argv[0], true);
+	if (r == EXIT_OK) {
+		const struct ir_policy *pol = driver_policy(&u, o);
+		if (!pol) {
+			r = EXIT_USAGE;
+		} else {
+			struct verdict v = eval_packet(pol, &pkt);
+			if (strcmp(fmt, "json") == 0)
+				r = print_json(pol, &v, &pkt);
+			else
+				print_text(pol, &v, &pkt);
+		}
+	}
+	unit_free(&u);
+	diag_free(&d);
+	return r;
+}

@@ -1,0 +1,69 @@
+/* driver.c - the straight line every command runs: load, check, lower.
+ * Diagnostics are printed when each phase ends; a phase with errors ends
+ * the run, so nothing is emitted from a broken policy. */
+#include <string.h>
+
+#include "cli.h"
+
+int driver_run(struct unit *u, struct diag *d, const struct cli_opts *o, const char *path,
+	       bool require_params)
+{
+	struct unit_opts uo = {
+		.incdirs = (const char **)o->incdirs,
+		.nincdirs = o->nincdirs,
+		.defines = (struct define *)o->defines,
+		.ndefines = o->ndefines,
+		.require_params = require_params,
+	};
+	unit_init(u, d, &uo);
+	bool ok = load_unit(u, path);
+	diag_flush(d, stderr);
+	if (u->root_unreadable)
+		return EXIT_USAGE;
+	if (!ok || diag_failed(d))
+		return EXIT_ERRORS;
+	ok = check_unit(u);
+	diag_flush(d, stderr);
+	if (!ok || diag_failed(d))
+		return EXIT_ERRORS;
+	ok = lower_unit(u);
+	diag_flush(d, stderr);
+	if (!ok || diag_failed(d))
+		return EXIT_ERRORS;
+	return EXIT_OK;
+}
+
+const struct ir_policy *driver_policy(const struct unit *u, const struct cli_opts *o)
+{
+	const char *root = u->nfiles ? u->files[u->nfiles - 1]->src->name : "";
+	if (o->policy) {
+		const struct ir_policy *p = ir_find_policy(&u->ir, o->policy);
+		if (!p)
+			diag_plain("%s: no policy named '%s'", root, o->policy);
+		return p;
+	}
+	/* Without -p, the one policy of the root file (libraries it imports
+	 * may hold example policies of their own). */
+	const struct ir_policy *found = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < u->ir.n; i++) {
+		if (u->ir.policies[i].loc.src && strcmp(u->ir.policies[i].loc.src->name, root) == 0) {
+			found = &u->ir.policies[i];
+			n++;
+		}
+	}
+	if (n == 1)
+		return found;
+	if (n == 0) {
+		diag_plain("%s: defines no policy", root);
+		return NULL;
+	}
+	struct strbuf sb = { 0 };
+	sb_init(&sb);
+	for (size_t i = 0; i < u->ir.n; i++)
+		if (strcmp(u->ir.policies[i].loc.src->name, root) == 0)
+			sb_printf(&sb, "%s%s", sb.len ? ", " : "", u->ir.policies[i].name);
+	diag_plain("%s: defines several policies (%s); choose one with -p", root, sb.s);
+	sb_free(&sb);
+	return NULL;
+}

@@ -1,0 +1,160 @@
+/* ir.c - IR helpers and the --dump=ir printer. */
+#include "ir.h"
+
+#include <string.h>
+
+#include "addr.h"
+#include "names.h"
+
+unsigned ir_rule_families(const struct ir_rule *r)
+{
+	return (r->src4.n && r->dst4.n ? 1u : 0u) | (r->src6.n && r->dst6.n ? 2u : 0u);
+}
+
+const struct ir_policy *ir_find_policy(const struct ir_unit *u, const char *name)
+{
+	for (size_t i = 0; i < u->n; i++)
+		if (strcmp(u->policies[i].name, name) == 0)
+			return &u->policies[i];
+	return NULL;
+}
+
+struct pfx_ctx {
+	struct strbuf *sb;
+	int family;
+	bool first;
+};
+
+static void put_prefix(u128 addr, int len, void *vctx)
+{
+	struct pfx_ctx *c = vctx;
+	char buf[64];
+	prefix_format(c->family, addr, len, false, buf, sizeof buf);
+	sb_printf(c->sb, "%s%s", c->first ? "" : ", ", buf);
+	c->first = false;
+}
+
+void ir_format_addrs(struct ivset v4, struct ivset v6, struct strbuf *sb)
+{
+	bool all4 = ivset_is_range(v4, 0, V4_MAX), all6 = ivset_is_range(v6, 0, U128_MAX);
+	if (all4 && all6) {
+		sb_puts(sb, "any");
+		return;
+	}
+	struct pfx_ctx c = { sb, 4, true };
+	if (all4) {
+		sb_puts(sb, "any4");
+		c.first = false;
+	} else {
+		ivset_prefixes(v4, 32, put_prefix, &c);
+	}
+	c.family = 6;
+	if (all6) {
+		sb_printf(sb, "%sany6", c.first ? "" : ", ");
+		c.first = false;
+	} else {
+		ivset_prefixes(v6, 128, put_prefix, &c);
+	}
+	if (c.first)
+		sb_puts(sb, "none");
+}
+
+void ir_format_ranges(struct ivset s, struct strbuf *sb)
+{
+	for (size_t i = 0; i < s.n; i++) {
+		if (s.v[i].lo == s.v[i].hi)
+			sb_printf(sb, "%s%u", i ? "," : "", (unsigned)s.v[i].lo);
+		else
+			sb_printf(sb, "%s%u-%u", i ? "," : "", (unsigned)s.v[i].lo, (unsigned)s.v[i].hi);
+	}
+	if (s.n == 0)
+		sb_puts(sb, "none");
+}
+
+static void dump_str(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(fp, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", fp);
+		else
+			fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
+static void dump_loc(FILE *fp, struct loc l)
+{
+	fprintf(fp, "%s:%u:%u", l.src ? l.src->name : "?", l.line, l.col);
+}
+
+/* " src name={prefixes} sport 1024-65535" */
+static void dump_side(struct strbuf *sb, const char *which, const char *name, struct ivset v4,
+		      struct ivset v6, int proto, struct ivset ports, const char *ports_kw)
+{
+	sb_printf(sb, " %s ", which);
+	if (name)
+		sb_printf(sb, "%s=", name);
+	sb_putc(sb, '{');
+	ir_format_addrs(v4, v6, sb);
+	sb_putc(sb, '}');
+	if (ir_has_ports(proto) && !ivset_is_range(ports, 0, 65535)) {
+		sb_printf(sb, " %s ", ports_kw);
+		ir_format_ranges(ports, sb);
+	}
+}
+
+void ir_dump_policy(const struct ir_policy *p, FILE *fp)
+{
+	fprintf(fp, "policy %s default %s%s%s\n", p->name, action_name(p->dflt),
+		p->dflt_log ? " log" : "", p->stateless ? " stateless" : "");
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct ir_rule *r = &p->rules[i];
+		struct strbuf sb = { 0 };
+		sb_init(&sb);
+		sb_printf(&sb, "  %zu: %s ", i, action_name(r->action));
+		if (r->proto == IR_PROTO_ANY)
+			sb_puts(&sb, "all");
+		else if (proto_name(r->proto))
+			sb_puts(&sb, proto_name(r->proto));
+		else
+			sb_printf(&sb, "proto %d", r->proto);
+		dump_side(&sb, "src", r->src_name, r->src4, r->src6, r->proto, r->sport, "sport");
+		dump_side(&sb, "dst", r->dst_name, r->dst4, r->dst6, r->proto, r->dport, "dport");
+		if (ir_has_types(r->proto) && !ivset_is_range(r->types, 0, 255)) {
+			sb_puts(&sb, " type ");
+			ir_format_ranges(r->types, &sb);
+		}
+		if (r->dscp >= 0)
+			sb_printf(&sb, " dscp %d", r->dscp);
+		if (r->log)
+			sb_puts(&sb, " log");
+		if (r->reverse)
+			sb_puts(&sb, " reverse");
+		fputs(sb.s, fp);
+		sb_free(&sb);
+		if (r->note) {
+			fputs(" note ", fp);
+			dump_str(fp, r->note);
+		}
+		fputs(" at ", fp);
+		dump_loc(fp, r->origin);
+		if (r->ruleset) {
+			fprintf(fp, " ruleset %s via ", r->ruleset);
+			dump_loc(fp, r->via);
+		}
+		if (r->unenforceable) {
+			fputs(" unenforceable ", fp);
+			dump_str(fp, r->unenforceable);
+		}
+		fputc('\n', fp);
+	}
+}
+
+void ir_dump(const struct ir_unit *u, FILE *fp)
+{
+	for (size_t i = 0; i < u->n; i++)
+		ir_dump_policy(&u->policies[i], fp);
+}

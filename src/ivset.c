@@ -1,0 +1,212 @@
+/* ivset.c - interval-set algebra. Every operation is a linear merge over
+ * sorted inputs. */
+#include "ivset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct ivset ivset_range(struct arena *a, u128 lo, u128 hi)
+{
+	struct iv *v = arena_alloc(a, sizeof *v);
+	v->lo = lo;
+	v->hi = hi;
+	return (struct ivset){ v, 1 };
+}
+
+static int cmp_iv(const void *x, const void *y)
+{
+	const struct iv *a = x, *b = y;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	return 0;
+}
+
+struct ivset ivset_normalize(struct arena *a, const struct iv *in, size_t n)
+{
+	if (n == 0)
+		return ivset_empty();
+	struct iv *v = arena_alloc(a, n * sizeof *v);
+	memcpy(v, in, n * sizeof *v);
+	qsort(v, n, sizeof *v, cmp_iv);
+	size_t k = 0;
+	for (size_t i = 1; i < n; i++) {
+		/* merge overlapping and adjacent intervals */
+		if (v[i].lo <= v[k].hi || (v[k].hi != U128_MAX && v[i].lo == v[k].hi + 1)) {
+			if (v[i].hi > v[k].hi)
+				v[k].hi = v[i].hi;
+		} else {
+			v[++k] = v[i];
+		}
+	}
+	return (struct ivset){ v, k + 1 };
+}
+
+struct ivset ivset_union(struct arena *a, struct ivset x, struct ivset y)
+{
+	if (x.n == 0)
+		return y;
+	if (y.n == 0)
+		return x;
+	struct iv *tmp = xmalloc((x.n + y.n) * sizeof *tmp);
+	memcpy(tmp, x.v, x.n * sizeof *tmp);
+	memcpy(tmp + x.n, y.v, y.n * sizeof *tmp);
+	struct ivset r = ivset_normalize(a, tmp, x.n + y.n);
+	free(tmp);
+	return r;
+}
+
+struct ivset ivset_diff(struct arena *a, struct ivset x, struct ivset y)
+{
+	if (x.n == 0 || y.n == 0)
+		return x;
+	/* Each interval of y can split at most one interval of x in two. */
+	struct iv *out = arena_alloc(a, (x.n + y.n) * sizeof *out);
+	size_t k = 0, j = 0;
+	for (size_t i = 0; i < x.n; i++) {
+		u128 lo = x.v[i].lo, hi = x.v[i].hi;
+		bool alive = true;
+		while (j < y.n && y.v[j].hi < lo)
+			j++;
+		size_t jj = j;
+		while (alive && jj < y.n && y.v[jj].lo <= hi) {
+			if (y.v[jj].lo > lo)
+				out[k++] = (struct iv){ lo, y.v[jj].lo - 1 };
+			if (y.v[jj].hi >= hi)
+				alive = false;
+			else
+				lo = y.v[jj].hi + 1;
+			jj++;
+		}
+		if (alive)
+			out[k++] = (struct iv){ lo, hi };
+	}
+	return (struct ivset){ k ? out : NULL, k };
+}
+
+struct ivset ivset_intersect(struct arena *a, struct ivset x, struct ivset y)
+{
+	if (x.n == 0 || y.n == 0)
+		return ivset_empty();
+	struct iv *out = arena_alloc(a, (x.n + y.n) * sizeof *out);
+	size_t i = 0, j = 0, k = 0;
+	while (i < x.n && j < y.n) {
+		u128 lo = x.v[i].lo > y.v[j].lo ? x.v[i].lo : y.v[j].lo;
+		u128 hi = x.v[i].hi < y.v[j].hi ? x.v[i].hi : y.v[j].hi;
+		if (lo <= hi)
+			out[k++] = (struct iv){ lo, hi };
+		if (x.v[i].hi < y.v[j].hi)
+			i++;
+		else
+			j++;
+	}
+	return (struct ivset){ k ? out : NULL, k };
+}
+
+bool ivset_contains(struct ivset s, u128 v)
+{
+	size_t lo = 0, hi = s.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s.v[mid].hi < v)
+			lo = mid + 1;
+		else if (s.v[mid].lo > v)
+			hi = mid;
+		else
+			return true;
+	}
+	return false;
+}
+
+bool ivset_subset(struct ivset x, struct ivset y)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < x.n; i++) {
+		while (j < y.n && y.v[j].hi < x.v[i].lo)
+			j++;
+		/* y is merged, so x's interval must sit inside one of y's */
+		if (j == y.n || y.v[j].lo > x.v[i].lo || y.v[j].hi < x.v[i].hi)
+			return false;
+	}
+	return true;
+}
+
+bool ivset_overlaps(struct ivset x, struct ivset y)
+{
+	size_t i = 0, j = 0;
+	while (i < x.n && j < y.n) {
+		if (x.v[i].hi < y.v[j].lo)
+			i++;
+		else if (y.v[j].hi < x.v[i].lo)
+			j++;
+		else
+			return true;
+	}
+	return false;
+}
+
+bool ivset_equal(struct ivset x, struct ivset y)
+{
+	if (x.n != y.n)
+		return false;
+	for (size_t i = 0; i < x.n; i++)
+		if (x.v[i].lo != y.v[i].lo || x.v[i].hi != y.v[i].hi)
+			return false;
+	return true;
+}
+
+bool ivset_is_range(struct ivset s, u128 lo, u128 hi)
+{
+	return s.n == 1 && s.v[0].lo == lo && s.v[0].hi == hi;
+}
+
+u128 ivset_count(struct ivset s)
+{
+	u128 total = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		u128 c = s.v[i].hi - s.v[i].lo;
+		if (c == U128_MAX || total > U128_MAX - c - 1)
+			return U128_MAX;
+		total += c + 1;
+	}
+	return total;
+}
+
+void ivset_prefixes(struct ivset s, int bits, void (*fn)(u128 addr, int len, void *ctx), void *ctx)
+{
+	for (size_t i = 0; i < s.n; i++) {
+		u128 lo = s.v[i].lo, hi = s.v[i].hi;
+		for (;;) {
+			/* the largest aligned block starting at lo that fits */
+			int size = 0;	/* log2 of the block */
+			while (size < bits) {
+				u128 mask = size + 1 >= 128 ? U128_MAX : ((u128)1 << (size + 1)) - 1;
+				if (lo & mask)
+					break;
+				if (lo + mask > hi || lo + mask < lo)
+					break;
+				size++;
+			}
+			fn(lo, bits - size, ctx);
+			u128 last = size >= 128 ? U128_MAX : lo + (((u128)1 << size) - 1);
+			if (last >= hi)
+				break;
+			lo = last + 1;
+		}
+	}
+}
+
+static void count_one(u128 addr, int len, void *ctx)
+{
+	(void)addr;
+	(void)len;
+	(*(size_t *)ctx)++;
+}
+
+size_t ivset_prefix_count(struct ivset s, int bits)
+{
+	size_t n = 0;
+	ivset_prefixes(s, bits, count_one, &n);
+	return n;
+}

@@ -1,0 +1,330 @@
+/* lower.c - checked tree to IR: rulesets expanded with their arguments,
+ * each rule split per protocol and direction, sets normalized, address
+ * families reconciled. What only an instantiation can show (two sides that
+ * share no family, an endpoint that is only a domain name) is reported
+ * here. */
+#include <string.h>
+
+#include "unit.h"
+
+#define MAX_USE_DEPTH 32
+
+struct lower {
+	struct unit *u;
+	struct sema s;
+	struct ir_policy *pol;
+	ARR(struct ir_rule) rules;
+	unsigned source;		/* source rules seen so far */
+	struct node *via;		/* the outermost 'use' being expanded */
+	const char *ruleset;		/* the innermost ruleset being expanded */
+	unsigned depth;
+};
+
+static const char *side_name(const struct node *n, const struct env *env)
+{
+	if (n->kind != N_REF || !n->u.ref.sym)
+		return NULL;
+	const struct symbol *sym = n->u.ref.sym;
+	if (sym->kind == SYM_FORMAL)
+		return env && sym->formal_index < env->n ? env->args[sym->formal_index].name : NULL;
+	if (sym->kind == SYM_DEF || sym->kind == SYM_PARAM)
+		return sym->name;
+	return NULL;
+}
+
+static unsigned families_of(const struct netval *v)
+{
+	return (v->v4.n ? 1u : 0u) | (v->v6.n ? 2u : 0u);
+}
+
+static const char *family_text(unsigned f)
+{
+	switch (f) {
+	case 1: return "IPv4 only";
+	case 2: return "IPv6 only";
+	case 3: return "IPv4 and IPv6";
+	default: return "empty";
+	}
+}
+
+static void note_via(struct lower *l)
+{
+	if (l->via)
+		diag_note(l->u->diag, l->via->loc, "in ruleset '%s', used here", l->via->u.use.name);
+}
+
+static const char *describe_symbolic(struct lower *l, const struct netval *v)
+{
+	const struct node *n = v->symbolic[0];
+	const char *what = n->kind == N_NET_DOMAIN ? "a domain name" : "an unresolved endpoint";
+	if (v->nsymbolic > 1)
+		return arena_printf(l->u->arena, "%s \"%s\" and %zu more", what, n->u.str.text,
+				    v->nsymbolic - 1);
+	return arena_printf(l->u->arena, "%s \"%s\"", what, n->u.str.text);
+}
+
+/* A side that is only domain names or unresolved endpoints cannot be
+ * matched by a packet filter; a side that mixes them with addresses is
+ * enforced on its addresses. Both are said, never dropped in silence. */
+static const char *check_symbolic(struct lower *l, struct node *rule, const char *which,
+				  struct node *side, const struct netval *v)
+{
+	if (!v->nsymbolic)
+		return NULL;
+	const char *desc = describe_symbolic(l, v);
+	if (v->v4.n == 0 && v->v6.n == 0) {
+		if (diag_warn(l->u->diag, W_UNENFORCEABLE, rule->loc,
+			      "the %s of this rule is %s, which a packet filter cannot match; "
+			      "the rule is left out of compiled rulesets", which, desc)) {
+			diag_note(l->u->diag, v->symbolic[0]->loc, "given here");
+			note_via(l);
+		}
+		return arena_printf(l->u->arena, "%s is %s", which, desc);
+	}
+	if (diag_warn(l->u->diag, W_UNENFORCEABLE, side->loc,
+		      "part of the %s of this rule is %s; only its addresses are enforced",
+		      which, desc)) {
+		diag_note(l->u->diag, v->symbolic[0]->loc, "given here");
+		note_via(l);
+	}
+	return NULL;
+}
+
+static void emit(struct lower *l, struct node *r, const struct ir_rule *proto_rule,
+		 const struct netval *s, const struct netval *d, bool reverse,
+		 const char *sname, const char *dname, unsigned fams)
+{
+	struct ir_rule ir = *proto_rule;
+	ir.reverse = reverse;
+	ir.src_name = sname;
+	ir.dst_name = dname;
+	if (fams & 1) {
+		ir.src4 = s->v4;
+		ir.dst4 = d->v4;
+	}
+	if (fams & 2) {
+		ir.src6 = s->v6;
+		ir.dst6 = d->v6;
+	}
+	ir.origin = r->loc;
+	ir.via = l->via ? l->via->loc : (struct loc){ 0 };
+	ir.ruleset = l->ruleset;
+	ARR_PUSH(l->u->arena, l->rules, ir);
+}
+
+static void lower_rule(struct lower *l, struct node *r, const struct env *env)
+{
+	struct arena *a = l->u->arena;
+	struct diag *dg = l->u->diag;
+	struct netval src = sema_net(&l->s, r->u.rule.src, env);
+	struct netval dst = sema_net(&l->s, r->u.rule.dst, env);
+	struct svcval svc = { 0 };
+	bool have_svc = false;
+	struct ir_rule base = { .action = r->u.rule.action, .dscp = -1, .source = l->source++ };
+	base.sport = ivset_range(a, 0, PORT_MAX);
+	for (size_t i = 0; i < r->u.rule.opts.n; i++) {
+		struct node *o = r->u.rule.opts.v[i];
+		switch (o->kind) {
+		case N_OPT_SERVICE:
+			svc = svcval_union(a, svc, sema_services(&l->s, o->u.opt, env));
+			have_svc = true;
+			break;
+		case N_OPT_SPORT:
+			base.sport = sema_ports(&l->s, o->u.opt, env);
+			break;
+		case N_OPT_QOS:
+			base.dscp = sema_dscp(&l->s, o->u.qos.ref, env);
+			break;
+		case N_OPT_DSCP:
+			base.dscp = sema_dscp(&l->s, o->u.opt, env);
+			break;
+		case N_OPT_LOG:
+			base.log = true;
+			break;
+		case N_OPT_NOTE:
+			base.note = o->u.note.text;
+			break;
+		default:
+			BUG("unexpected %s in a rule", node_kind_name(o->kind));
+		}
+	}
+	/* Without every value (check with unset parameters) the rule cannot
+	 * be lowered; check already said what it could. */
+	if (src.unknown || dst.unknown || svc.unknown)
+		return;
+	const char *why = check_symbolic(l, r, "source", r->u.rule.src, &src);
+	const char *why_dst = check_symbolic(l, r, "destination", r->u.rule.dst, &dst);
+	if (!why)
+		why = why_dst;
+	if (!why && (netval_empty(&src) || netval_empty(&dst) ||
+		     (!src.v4.n && !src.v6.n) || (!dst.v4.n && !dst.v6.n))) {
+		if (diag_warn(dg, W_EMPTY_NETWORK, r->loc, "this rule can never match: its %s "
+			      "holds no address", (!src.v4.n && !src.v6.n) ? "source" : "destination"))
+			note_via(l);
+		return;
+	}
+	if (!have_svc || svc.n == 0) {
+		static struct svc_entry any = { .proto = IR_PROTO_ANY };
+		if (have_svc)	/* a service that evaluated to nothing (errors) */
+			return;
+		svc.v = &any;
+		svc.n = 1;
+	}
+	const char *sname = side_name(r->u.rule.src, env);
+	const char *dname = side_name(r->u.rule.dst, env);
+	unsigned sf = families_of(&src), df = families_of(&dst);
+	size_t emitted = 0;
+	for (size_t i = 0; i < svc.n; i++) {
+		const struct svc_entry *e = &svc.v[i];
+		unsigned allowed = e->proto == 1 ? 1 : e->proto == 58 ? 2 : 3;
+		unsigned fams = sf & df & allowed;
+		struct ir_rule pr = base;
+		pr.proto = e->proto;
+		pr.dport = ir_has_ports(e->proto) ? e->ports : ivset_range(a, 0, PORT_MAX);
+		if (!ir_has_ports(e->proto))
+			pr.sport = ivset_range(a, 0, PORT_MAX);
+		pr.types = ir_has_types(e->proto) ? e->types : ivset_range(a, 0, 255);
+		pr.unenforceable = why;
+		if (!fams && !why) {
+			/* Said only for a protocol written in the rule itself: a
+			 * named service that covers both ICMP families is fine to
+			 * use between IPv4-only networks. */
+			if (svc.n > 1 && (sf & df) && loc_within(e->loc, r->loc)) {
+				if (diag_warn(dg, W_FAMILY_DROP, e->loc, "this part of the rule can never "
+					      "match: %s is %s, but the rule's addresses are %s",
+					      e->proto == 1 ? "icmp" : "icmpv6", family_text(allowed),
+					      family_text(sf & df)))
+					note_via(l);
+			}
+			continue;
+		}
+		emit(l, r, &pr, &src, &dst, false, sname, dname, fams);
+		if (r->u.rule.bidir)
+			emit(l, r, &pr, &dst, &src, true, dname, sname, fams);
+		emitted++;
+	}
+	if (emitted == 0 && !why) {
+		if (!(sf & df)) {
+			diag_error(dg, r->loc, "this rule can never match: its source is %s and its "
+				   "destination %s", family_text(sf), family_text(df));
+			diag_note(dg, r->u.rule.src->loc, "the source is %s", family_text(sf));
+			diag_note(dg, r->u.rule.dst->loc, "the destination is %s", family_text(df));
+		} else {
+			diag_error(dg, r->loc, "this rule can never match: its protocols are %s, "
+				   "but its addresses are %s",
+				   svc.v[0].proto == 1 ? "IPv4 only (icmp)" : "IPv6 only (icmpv6)",
+				   family_text(sf & df));
+		}
+		note_via(l);
+	}
+}
+
+static void lower_body(struct lower *l, struct node *block, const struct env *env);
+
+static void lower_use(struct lower *l, struct node *use, const struct env *env)
+{
+	if (!use->u.use.sym || !use->u.use.bound)
+		return;
+	if (l->depth >= MAX_USE_DEPTH) {
+		diag_error(l->u->diag, use->loc, "rulesets nested too deeply (more than %d levels)",
+			   MAX_USE_DEPTH);
+		return;
+	}
+	struct node *rs = use->u.use.sym->node;
+	struct node_list *formals = &rs->u.block.params;
+	struct value *args = arena_calloc(l->u->arena, formals->n + 1, sizeof *args);
+	for (size_t k = 0; k < formals->n; k++) {
+		struct node *f = formals->v[k];
+		if (use->u.use.bound[k]) {
+			args[k] = sema_value(&l->s, f->u.def.vk, use->u.use.bound[k], env);
+		} else {
+			/* defaults see the global scope only */
+			const struct node_list *saved = l->s.formals;
+			l->s.formals = NULL;
+			args[k] = sema_value(&l->s, f->u.def.vk, f->u.def.value, NULL);
+			l->s.formals = saved;
+		}
+	}
+	struct env inner = { args, formals->n };
+	struct node *saved_via = l->via;
+	const char *saved_rs = l->ruleset;
+	const struct node_list *saved_formals = l->s.formals;
+	if (!l->via)
+		l->via = use;
+	l->ruleset = rs->u.block.name;
+	l->s.formals = formals;
+	l->depth++;
+	lower_body(l, rs, &inner);
+	l->depth--;
+	l->s.formals = saved_formals;
+	l->ruleset = saved_rs;
+	l->via = saved_via;
+}
+
+static void lower_body(struct lower *l, struct node *block, const struct env *env)
+{
+	for (size_t i = 0; i < block->u.block.body.n; i++) {
+		struct node *st = block->u.block.body.v[i];
+		switch (st->kind) {
+		case N_RULE:
+			lower_rule(l, st, env);
+			break;
+		case N_USE:
+			lower_use(l, st, env);
+			break;
+		case N_DEFAULT:
+			l->pol->dflt = st->u.dflt.action;
+			l->pol->dflt_log = st->u.dflt.log;
+			break;
+		case N_STATELESS:
+			l->pol->stateless = true;
+			break;
+		default:
+			BUG("unexpected %s in a block", node_kind_name(st->kind));
+		}
+	}
+}
+
+static void require_params(struct unit *u)
+{
+	for (size_t i = 0; i < u->syms.norder; i++) {
+		struct symbol *s = u->syms.order[i];
+		if (s->kind != SYM_PARAM || !s->used || s->override || s->node->u.def.value)
+			continue;
+		diag_error(u->diag, s->loc, "parameter '%s' has no value; set it with -D %s=VALUE",
+			   s->name, s->name);
+	}
+}
+
+bool lower_unit(struct unit *u)
+{
+	size_t errors = u->diag->errors;
+	if (u->opts.require_params)
+		require_params(u);
+	if (u->diag->errors != errors)
+		return false;
+	size_t npol = 0;
+	for (size_t i = 0; i < u->syms.norder; i++)
+		if (u->syms.order[i]->kind == SYM_POLICY)
+			npol++;
+	u->ir.policies = arena_calloc(u->arena, npol + 1, sizeof *u->ir.policies);
+	u->ir.n = 0;
+	for (size_t i = 0; i < u->syms.norder; i++) {
+		struct symbol *sym = u->syms.order[i];
+		if (sym->kind != SYM_POLICY)
+			continue;
+		struct ir_policy *p = &u->ir.policies[u->ir.n++];
+		p->name = sym->name;
+		p->loc = sym->node->loc;
+		p->dflt = ACT_DENY;
+		struct lower l = { .u = u, .pol = p };
+		l.s = (struct sema){ .arena = u->arena, .diag = u->diag, .syms = &u->syms };
+		lower_body(&l, sym->node, NULL);
+		p->rules = l.rules.v;
+		p->nrules = l.rules.n;
+		p->nsource = l.source;
+		for (size_t k = 0; k < p->nrules; k++)
+			p->rules[k].index = (unsigned)k;
+	}
+	return u->diag->errors == errors;
+}

@@ -1,0 +1,260 @@
+/* main.c - command dispatch and option parsing. Each command lives in its
+ * own cmd_*.c; this file only finds it and parses its options. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#ifndef PORTC_VERSION
+#define PORTC_VERSION "0.0-dev"
+#endif
+
+#define H_INCLUDE \
+	"  -I DIR             search DIR for imports (before $PORTC_PATH and the stdlib)\n" \
+	"  -D NAME=VALUE      set the parameter NAME (declared with 'param')\n"
+#define H_WARN \
+	"  -Werror            treat warnings as errors\n" \
+	"  -Werror=NAME       treat the warning NAME as an error\n" \
+	"  -WNAME, -Wno-NAME  enable or disable the diagnostic NAME (see docs/lint.md)\n" \
+	"  --color=WHEN       colour diagnostics: auto (default), always, never\n"
+
+const struct cli_spec cli_commands[] = {
+	{ "check", cmd_check, "check [options] FILE...",
+	  "check policies: syntax, names, types, values",
+	  H_INCLUDE H_WARN
+	  "  --dump=ast|ir      print the syntax tree or the lowered IR of each file\n",
+	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_DUMP, 1, -1 },
+	{ "fmt", cmd_fmt, "fmt [--check | -w] FILE...",
+	  "print policies in the canonical layout",
+	  "  --check            print nothing; exit 1 if a file is not formatted\n"
+	  "  -w, --write        rewrite the files in place\n",
+	  CLI_OPT_FMT, 1, -1 },
+	{ "query", cmd_query, "query [options] FILE PROTO SRC[:PORT] DST[:PORT]",
+	  "evaluate one packet against a policy (the reference semantics)",
+	  H_INCLUDE H_WARN
+	  "  -p POLICY          the policy to ask (needed when a file has several)\n"
+	  "  --format=text|json print the answer as text (default) or one JSON object\n"
+	  "  --icmp-type=TYPE   the ICMP/ICMPv6 type (name or number; default echo-request)\n",
+	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_FORMAT | CLI_OPT_QUERY, 4, 4 },
+};
+const size_t cli_ncommands = ARRAY_LEN(cli_commands);
+
+void cli_usage(const struct cli_spec *spec, FILE *fp)
+{
+	fprintf(fp, "usage: portc %s\n\n%s.\n\n", spec->synopsis, spec->summary);
+	if (spec->help && *spec->help)
+		fprintf(fp, "options:\n%s", spec->help);
+}
+
+static void usage_all(FILE *fp)
+{
+	fputs("usage: portc COMMAND [options] ...\n\n"
+	      "portc compiles port policies: it checks them, evaluates packets against them\n"
+	      "and emits firewall rulesets.\n\ncommands:\n", fp);
+	for (size_t i = 0; i < cli_ncommands; i++)
+		fprintf(fp, "  %-9s %s\n", cli_commands[i].name, cli_commands[i].summary);
+	fputs("  help      show help for a command\n\n"
+	      "portc --version prints the version. Exit status: 0 clean, 1 errors in the input\n"
+	      "(or warnings under -Werror), 2 usage or I/O errors.\n", fp);
+}
+
+static const struct cli_spec *find_command(const char *name)
+{
+	for (size_t i = 0; i < cli_ncommands; i++)
+		if (strcmp(cli_commands[i].name, name) == 0)
+			return &cli_commands[i];
+	return NULL;
+}
+
+void cli_diag_init(struct diag *d, const struct cli_opts *o)
+{
+	diag_init(d);
+	d->opts = o->diag;
+}
+
+enum {
+	OPT_COLOR = 256, OPT_FORMAT, OPT_DUMP, OPT_CHECK, OPT_HOOK, OPT_STATS,
+	OPT_TABLE, OPT_ICMP_TYPE,
+};
+
+static bool parse_define(struct cli_opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	if (!eq || eq == arg) {
+		diag_plain("-D needs NAME=VALUE, got '%s'", arg);
+		return false;
+	}
+	if (o->ndefines == ARRAY_LEN(o->defines)) {
+		diag_plain("too many -D options");
+		return false;
+	}
+	char *name = xmalloc((size_t)(eq - arg) + 1);
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = '\0';
+	o->defines[o->ndefines].name = name;
+	o->defines[o->ndefines].value = eq + 1;
+	o->ndefines++;
+	return true;
+}
+
+int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	memset(o->diag.enabled, -1, sizeof o->diag.enabled);
+	const char *no_color = getenv("NO_COLOR");
+	o->diag.color = isatty(STDERR_FILENO) && !(no_color && *no_color);
+	static const struct option longopts[] = {
+		{ "color", required_argument, NULL, OPT_COLOR },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "dump", required_argument, NULL, OPT_DUMP },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "write", no_argument, NULL, 'w' },
+		{ "hook", required_argument, NULL, OPT_HOOK },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "table", required_argument, NULL, OPT_TABLE },
+		{ "icmp-type", required_argument, NULL, OPT_ICMP_TYPE },
+		{ "output", required_argument, NULL, 'o' },
+		{ "target", required_argument, NULL, 't' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	/* Operands may come before options (portc query FILE -p X ...), but
+	 * PROTO/SRC/DST never start with '-', so GNU permutation is safe. */
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, ":I:D:W:p:o:t:wh", longopts, NULL)) != -1) {
+		unsigned need = 0;
+		switch (c) {
+		case 'I': need = CLI_OPT_INCLUDE; break;
+		case 'D': need = CLI_OPT_INCLUDE; break;
+		case 'W': case OPT_COLOR: need = CLI_OPT_WARN; break;
+		case 'p': need = CLI_OPT_POLICY; break;
+		case 'o': need = CLI_OPT_OUTPUT; break;
+		case 't': case OPT_HOOK: case OPT_STATS: need = CLI_OPT_TARGET; break;
+		case OPT_FORMAT: need = CLI_OPT_FORMAT; break;
+		case OPT_DUMP: need = CLI_OPT_DUMP; break;
+		case OPT_CHECK: case 'w': need = CLI_OPT_FMT; break;
+		case OPT_TABLE: case OPT_ICMP_TYPE: need = CLI_OPT_QUERY; break;
+		case 'h':
+			cli_usage(spec, stdout);
+			exit(EXIT_OK);
+		case ':':
+			diag_plain("option '%s' needs a value", argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			diag_plain("unknown option '%s' for 'portc %s'", argv[optind - 1], spec->name);
+			fprintf(stderr, "try 'portc help %s'\n", spec->name);
+			return EXIT_USAGE;
+		}
+		if (!(spec->opts & need)) {
+			diag_plain("'portc %s' does not take option '%s'", spec->name, argv[optind - 1]);
+			fprintf(stderr, "try 'portc help %s'\n", spec->name);
+			return EXIT_USAGE;
+		}
+		switch (c) {
+		case 'I':
+			if (o->nincdirs == ARRAY_LEN(o->incdirs)) {
+				diag_plain("too many -I options");
+				return EXIT_USAGE;
+			}
+			o->incdirs[o->nincdirs++] = optarg;
+			break;
+		case 'D':
+			if (!parse_define(o, optarg))
+				return EXIT_USAGE;
+			break;
+		case 'W': {
+			char buf[128];
+			snprintf(buf, sizeof buf, "-W%s", optarg);
+			if (!diag_parse_option(&o->diag, buf)) {
+				diag_plain("unknown diagnostic option '%s' (see docs/lint.md)", buf);
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		case OPT_COLOR:
+			if (strcmp(optarg, "always") == 0)
+				o->diag.color = true;
+			else if (strcmp(optarg, "never") == 0)
+				o->diag.color = false;
+			else if (strcmp(optarg, "auto") != 0) {
+				diag_plain("--color takes auto, always or never");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'p': o->policy = optarg; break;
+		case 'o': o->output = optarg; break;
+		case 't': o->target = optarg; break;
+		case OPT_HOOK: o->hook = optarg; break;
+		case OPT_STATS: o->stats = true; break;
+		case OPT_FORMAT: o->format = optarg; break;
+		case OPT_DUMP: o->dump = optarg; break;
+		case OPT_CHECK: o->check_only = true; break;
+		case 'w': o->write = true; break;
+		case OPT_TABLE: o->table = optarg; break;
+		case OPT_ICMP_TYPE: o->icmp_type = optarg; break;
+		}
+	}
+	o->argc = argc - optind;
+	o->argv = argv + optind;
+	if (o->argc < spec->min_args || (spec->max_args >= 0 && o->argc > spec->max_args)) {
+		if (o->argc < spec->min_args)
+			diag_plain("'portc %s' needs more operands", spec->name);
+		else
+			diag_plain("'portc %s' takes at most %d operands", spec->name, spec->max_args);
+		fprintf(stderr, "usage: portc %s\n", spec->synopsis);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+static void free_defines(struct cli_opts *o)
+{
+	for (size_t i = 0; i < o->ndefines; i++)
+		free((char *)o->defines[i].name);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage_all(stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("portc %s\n", PORTC_VERSION);
+		return EXIT_OK;
+	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		usage_all(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(cmd, "help") == 0) {
+		if (argc < 3) {
+			usage_all(stdout);
+			return EXIT_OK;
+		}
+		const struct cli_spec *spec = find_command(argv[2]);
+		if (!spec) {
+			diag_plain("no command '%s'; see 'portc help'", argv[2]);
+			return EXIT_USAGE;
+		}
+		cli_usage(spec, stdout);
+		return EXIT_OK;
+	}
+	const struct cli_spec *spec = find_command(cmd);
+	if (!spec) {
+		diag_plain("no command '%s'; see 'portc help'", cmd);
+		return EXIT_USAGE;
+	}
+	struct cli_opts o;
+	int r = cli_parse(spec, argc - 1, argv + 1, &o);
+	if (r == EXIT_OK)
+		r = spec->run(&o);
+	free_defines(&o);
+	return r;
+}

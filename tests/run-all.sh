@@ -1,0 +1,32 @@
+#!/bin/sh
+# run-all.sh BUILD - every test suite; what `make check` runs.
+set -u
+B=$1
+P=$B/portc
+status=0
+failed=""
+suite() {
+	name=$1
+	shift
+	printf '\n== %s\n' "$name"
+	if ! "$@"; then
+		status=1
+		failed="$failed $name"
+	fi
+}
+suite unit sh tests/run-unit.sh "$B"
+suite golden sh tests/run-golden.sh "$P"
+suite bad-inputs sh tests/run-bad.sh "$P"
+suite bundled sh tests/run-bundled.sh "$P"
+suite docs python3 tests/run-docs.py "$P" docs/language.md docs/cli.md docs/lint.md
+# The fuzz target replays its seeds under clang's ASan and UBSan (a build of
+# its own); `make fuzz` runs the real campaign.
+if [ "${PORTC_SKIP_FUZZ:-}" != 1 ]; then
+	suite fuzz-replay sh tests/fuzz/run.sh 0 replay
+fi
+if [ $status = 0 ]; then
+	printf '\nall suites passed\n'
+else
+	printf '\nFAILED:%s\n' "$failed"
+fi
+exit $status

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""run-docs.py PORTC DOC... - run the examples in the documentation.
+
+A ```portc block must pass `portc check` (or, when its first line starts
+with "# error", must be rejected with exit 1). A ```console block holds
+commands after "$ " and the output they must print (stdout and stderr
+together, exactly). Commands run from the top of the tree, with `portc`
+meaning the binary under test.
+"""
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+
+portc = os.path.abspath(sys.argv[1])
+failures = 0
+runs = 0
+env = dict(os.environ, NO_COLOR="1")
+env.pop("PORTC_PATH", None)
+
+
+def blocks(path):
+    lang = None
+    start = 0
+    lines = []
+    with open(path, encoding="utf-8") as f:
+        for no, line in enumerate(f, 1):
+            m = re.match(r"^```(\w*)\s*$", line)
+            if m and lang is None:
+                lang, start, lines = m.group(1), no, []
+            elif line.startswith("```") and lang is not None:
+                yield lang, start, lines
+                lang = None
+            elif lang is not None:
+                lines.append(line)
+
+
+def fail(where, msg):
+    global failures
+    failures += 1
+    print(f"FAIL {where}: {msg}")
+
+
+for doc in sys.argv[2:]:
+    for lang, line, body in blocks(doc):
+        where = f"{doc}:{line}"
+        if lang == "portc":
+            runs += 1
+            with tempfile.NamedTemporaryFile("w", suffix=".pol", delete=False, dir="build") as t:
+                t.write("".join(body))
+            r = subprocess.run([portc, "check", t.name], capture_output=True, text=True, env=env)
+            os.unlink(t.name)
+            want_error = body and body[0].startswith("# error")
+            if want_error and r.returncode != 1:
+                fail(where, f"expected rejection, got exit {r.returncode}")
+            elif not want_error and r.returncode != 0:
+                fail(where, f"exit {r.returncode}\n{r.stderr}")
+        elif lang == "console":
+            cmds = []
+            for l in body:
+                if l.startswith("$ "):
+                    cmds.append([l[2:].rstrip("\n"), []])
+                elif cmds:
+                    cmds[-1][1].append(l)
+            for cmd, expected in cmds:
+                runs += 1
+                argv = shlex.split(cmd)
+                if argv[0] != "portc":
+                    fail(where, f"not a portc command: {cmd}")
+                    continue
+                argv[0] = portc
+                r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True, env=env)
+                if r.stdout != "".join(expected):
+                    fail(where, f"$ {cmd}\n--- expected\n{''.join(expected)}--- got\n{r.stdout}")
+
+print(f"docs: {runs} examples, {failures} failed")
+sys.exit(1 if failures else 0)
