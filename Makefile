@@ -46,8 +46,10 @@ PORTC     := $(BUILD)/portc
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# tools of the kernel tests (tests/kernel/)
+KTOOLS    := $(BUILD)/tests/pkt $(BUILD)/tests/diffgen
 
-.PHONY: all deps check check-unit check-golden check-bad check-docs demo fuzz install clean
+.PHONY: all deps check check-unit check-golden check-kernel demo fuzz install clean
 .DEFAULT_GOAL := all
 
 all: deps $(PORTC)
@@ -83,12 +85,21 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE) | $(BUILD)/.dir
 	$(CC) $(ALL_CFLAGS) $(WARN) -Wno-missing-prototypes $(CPPFLAGS) -o $@ $< $(CORE) \
 		$(LDFLAGS) $(LDLIBS) -lcmocka
 
+$(BUILD)/tests/pkt: tests/kernel/pkt.c | $(BUILD)/.dir
+	$(CC) $(ALL_CFLAGS) -Wall -Wextra -Werror -o $@ $< $(LDFLAGS)
+
+$(BUILD)/tests/diffgen: tests/kernel/diffgen.c $(CORE) | $(BUILD)/.dir
+	$(CC) $(ALL_CFLAGS) $(WARN) -Wno-missing-prototypes $(CPPFLAGS) -o $@ $< $(CORE) $(LDFLAGS) $(LDLIBS)
+
 -include $(wildcard $(BUILD)/*.d)
 
 # ---- tests ----------------------------------------------------------------
 
-check: all $(UNIT_BINS)
+check: all $(UNIT_BINS) $(KTOOLS)
 	@sh tests/run-all.sh $(BUILD)
+
+check-kernel: all $(KTOOLS)
+	@bash tests/kernel/run.sh $(BUILD)
 
 check-unit: all $(UNIT_BINS)
 	@sh tests/run-unit.sh $(BUILD)

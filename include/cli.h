@@ -27,6 +27,7 @@ struct cli_opts {
 	bool check_only;		/* fmt --check */
 	bool write;			/* fmt -w */
 	bool stats;			/* compile --stats */
+	bool no_ndp;			/* compile --no-ndp */
 	int argc;			/* operands after the options */
 	char **argv;
 };
@@ -73,5 +74,6 @@ const struct ir_policy *driver_policy(const struct unit *u, const struct cli_opt
 int cmd_check(struct cli_opts *o);
 int cmd_fmt(struct cli_opts *o);
 int cmd_query(struct cli_opts *o);
+int cmd_compile(struct cli_opts *o);
 
 #endif

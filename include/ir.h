@@ -66,5 +66,7 @@ void ir_dump(const struct ir_unit *u, FILE *fp);
 /* "192.0.2.0/24, 2001:db8::/32" (prefixes), or "any" */
 void ir_format_addrs(struct ivset v4, struct ivset v6, struct strbuf *sb);
 void ir_format_ranges(struct ivset s, struct strbuf *sb);
+/* The fewest prefixes covering s, joined by sep; returns how many. */
+unsigned ir_put_prefixes(struct strbuf *sb, int family, struct ivset s, const char *sep);
 
 #endif

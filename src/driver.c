@@ -67,3 +67,9 @@ const struct ir_policy *driver_policy(const struct unit *u, const struct cli_opt
 	sb_free(&sb);
 	return NULL;
 }
+
+void cli_diag_init(struct diag *d, const struct cli_opts *o)
+{
+	diag_init(d);
+	d->opts = o->diag;
+}

@@ -173,6 +173,7 @@ static void flat_string(struct strbuf *sb, const char *s)
 		case '\\': sb_puts(sb, "\\\\"); break;
 		case '\n': sb_puts(sb, "\\n"); break;
 		case '\t': sb_puts(sb, "\\t"); break;
+		case '\r': sb_puts(sb, "\\r"); break;
 		default: sb_putc(sb, *s);
 		}
 	}

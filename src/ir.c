@@ -22,7 +22,8 @@ const struct ir_policy *ir_find_policy(const struct ir_unit *u, const char *name
 struct pfx_ctx {
 	struct strbuf *sb;
 	int family;
-	bool first;
+	const char *sep;
+	unsigned count;
 };
 
 static void put_prefix(u128 addr, int len, void *vctx)
@@ -30,8 +31,15 @@ static void put_prefix(u128 addr, int len, void *vctx)
 	struct pfx_ctx *c = vctx;
 	char buf[64];
 	prefix_format(c->family, addr, len, false, buf, sizeof buf);
-	sb_printf(c->sb, "%s%s", c->first ? "" : ", ", buf);
-	c->first = false;
+	sb_printf(c->sb, "%s%s", c->count ? c->sep : "", buf);
+	c->count++;
+}
+
+unsigned ir_put_prefixes(struct strbuf *sb, int family, struct ivset s, const char *sep)
+{
+	struct pfx_ctx c = { sb, family, sep, 0 };
+	ivset_prefixes(s, family_bits(family), put_prefix, &c);
+	return c.count;
 }
 
 void ir_format_addrs(struct ivset v4, struct ivset v6, struct strbuf *sb)
@@ -41,21 +49,23 @@ void ir_format_addrs(struct ivset v4, struct ivset v6, struct strbuf *sb)
 		sb_puts(sb, "any");
 		return;
 	}
-	struct pfx_ctx c = { sb, 4, true };
+	bool first = true;
 	if (all4) {
 		sb_puts(sb, "any4");
-		c.first = false;
-	} else {
-		ivset_prefixes(v4, 32, put_prefix, &c);
+		first = false;
+	} else if (ir_put_prefixes(sb, 4, v4, ", ")) {
+		first = false;
 	}
-	c.family = 6;
 	if (all6) {
-		sb_printf(sb, "%sany6", c.first ? "" : ", ");
-		c.first = false;
-	} else {
-		ivset_prefixes(v6, 128, put_prefix, &c);
+		sb_printf(sb, "%sany6", first ? "" : ", ");
+		first = false;
+	} else if (v6.n) {
+		if (!first)
+			sb_puts(sb, ", ");
+		ir_put_prefixes(sb, 6, v6, ", ");
+		first = false;
 	}
-	if (c.first)
+	if (first)
 		sb_puts(sb, "none");
 }
 

@@ -21,6 +21,18 @@
 	"  --color=WHEN       colour diagnostics: auto (default), always, never\n"
 
 const struct cli_spec cli_commands[] = {
+	{ "compile", cmd_compile, "compile -t TARGET [options] FILE [-o OUT]",
+	  "compile a policy to a deployable ruleset",
+	  "  -t TARGET          nftables (one table for nft -f) or iptables (files for\n"
+	  "                     iptables-restore, ip6tables-restore and ipset restore)\n"
+	  H_INCLUDE H_WARN
+	  "  -p POLICY          the policy to compile (needed when a file has several)\n"
+	  "  --hook=HOOK        input (default), output or forward\n"
+	  "  -o OUT             write OUT (nftables) or OUT.v4, OUT.v6, OUT.ipset (iptables)\n"
+	  "                     atomically, instead of stdout\n"
+	  "  --stats            print rule and set counts, and how many rules became lookups\n"
+	  "  --no-ndp           do not accept IPv6 neighbour discovery (hop limit 255)\n",
+	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_OUTPUT | CLI_OPT_TARGET, 1, 1 },
 	{ "check", cmd_check, "check [options] FILE...",
 	  "check policies: syntax, names, types, values",
 	  H_INCLUDE H_WARN
@@ -68,15 +80,9 @@ static const struct cli_spec *find_command(const char *name)
 	return NULL;
 }
 
-void cli_diag_init(struct diag *d, const struct cli_opts *o)
-{
-	diag_init(d);
-	d->opts = o->diag;
-}
-
 enum {
 	OPT_COLOR = 256, OPT_FORMAT, OPT_DUMP, OPT_CHECK, OPT_HOOK, OPT_STATS,
-	OPT_TABLE, OPT_ICMP_TYPE,
+	OPT_TABLE, OPT_ICMP_TYPE, OPT_NO_NDP,
 };
 
 static bool parse_define(struct cli_opts *o, const char *arg)
@@ -115,6 +121,7 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "table", required_argument, NULL, OPT_TABLE },
 		{ "icmp-type", required_argument, NULL, OPT_ICMP_TYPE },
+		{ "no-ndp", no_argument, NULL, OPT_NO_NDP },
 		{ "output", required_argument, NULL, 'o' },
 		{ "target", required_argument, NULL, 't' },
 		{ "policy", required_argument, NULL, 'p' },
@@ -134,7 +141,7 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		case 'W': case OPT_COLOR: need = CLI_OPT_WARN; break;
 		case 'p': need = CLI_OPT_POLICY; break;
 		case 'o': need = CLI_OPT_OUTPUT; break;
-		case 't': case OPT_HOOK: case OPT_STATS: need = CLI_OPT_TARGET; break;
+		case 't': case OPT_HOOK: case OPT_STATS: case OPT_NO_NDP: need = CLI_OPT_TARGET; break;
 		case OPT_FORMAT: need = CLI_OPT_FORMAT; break;
 		case OPT_DUMP: need = CLI_OPT_DUMP; break;
 		case OPT_CHECK: case 'w': need = CLI_OPT_FMT; break;
@@ -191,6 +198,7 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		case 't': o->target = optarg; break;
 		case OPT_HOOK: o->hook = optarg; break;
 		case OPT_STATS: o->stats = true; break;
+		case OPT_NO_NDP: o->no_ndp = true; break;
 		case OPT_FORMAT: o->format = optarg; break;
 		case OPT_DUMP: o->dump = optarg; break;
 		case OPT_CHECK: o->check_only = true; break;

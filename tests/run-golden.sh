@@ -74,6 +74,18 @@ for f in tests/golden/fmt/*.pol; do
 	fi
 done
 
+#   tests/golden/nft/X.pol    `portc compile -t nftables X.pol` -> X.expected
+#   tests/golden/ipt/X.pol    `portc compile -t iptables X.pol` -> X.expected
+for kind in nft:nftables ipt:iptables; do
+	for f in tests/golden/${kind%%:*}/*.pol; do
+		exp=${f%.pol}.expected
+		# shellcheck disable=SC2046
+		$PORTC compile -t "${kind#*:}" $(args_of "$f") "$f" >"$tmp/out" 2>&1
+		echo "exit $?" >>"$tmp/out"
+		compare "$f" "$exp" "$tmp/out"
+	done
+done
+
 for f in tests/golden/query/*.pol; do
 	exp=${f%.pol}.expected
 	: >"$tmp/out"

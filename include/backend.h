@@ -1,0 +1,103 @@
+/* backend.h - code generators over the checked IR.
+ *
+ * A backend is one entry in the registry (backend.c), a table of function
+ * pointers chosen by `portc compile -t NAME`. Backends see the IR only,
+ * never the syntax tree. Everything a backend writes that came from policy
+ * text (names, notes, file names) goes through the quoting helpers below,
+ * so no policy can end a comment or add a statement. */
+#ifndef PORTC_BACKEND_H
+#define PORTC_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+#include "ir.h"
+#include "util.h"
+
+enum hook { HOOK_INPUT, HOOK_OUTPUT, HOOK_FORWARD };
+
+struct emit_opts {
+	enum hook hook;
+	const char *source;		/* the root file, named in the header */
+	bool ndp;			/* accept IPv6 neighbour discovery (hop limit 255) */
+};
+
+struct emit_stats {
+	unsigned source_rules;		/* rules in the policy, rulesets expanded */
+	unsigned ir_rules;		/* after splitting per protocol and direction */
+	unsigned emitted_rules;		/* rule statements in the output */
+	unsigned set_elements;		/* elements of named and anonymous sets and maps */
+	unsigned merged_rules;		/* IR rules that went into a shared lookup */
+	unsigned left_out;		/* unenforceable rules, emitted as comments */
+};
+
+/* One output file of a backend. With -o OUT it is written to OUT followed
+ * by its suffix; on stdout, files are separated by a comment line. */
+struct emit_file {
+	const char *suffix;		/* "" for the main file */
+	const char *comment;		/* how the format comments a line ("#") */
+	struct strbuf text;
+};
+
+#define EMIT_MAX_FILES 3
+
+struct backend {
+	const char *name;
+	const char *summary;
+	/* Fills files[0..*nfiles). Returns false (with a diagnostic) when the
+	 * policy cannot be expressed in this target. */
+	bool (*emit)(const struct ir_policy *pol, const struct emit_opts *opts,
+		     struct emit_file files[EMIT_MAX_FILES], size_t *nfiles,
+		     struct emit_stats *stats, struct diag *d);
+};
+
+const struct backend *backend_find(const char *name);
+/* "nftables, iptables" */
+const char *backend_names(void);
+
+extern const struct backend backend_nftables;
+extern const struct backend backend_iptables;
+
+const char *hook_name(enum hook h);
+
+/* ---- shared helpers for backends ---------------------------------------- */
+
+/* The address sets of a policy worth a name: every rule side of a family
+ * with at least `threshold` prefixes, one entry per distinct content, named
+ * after the first network that holds it (or numbered). */
+struct addr_set {
+	int family;
+	struct ivset set;
+	const char *label;		/* the network's name, or NULL */
+	char ident[64];			/* the name in the output */
+	unsigned uses;
+};
+
+struct addr_sets {
+	struct addr_set *v;
+	size_t n;
+};
+
+void addr_sets_collect(struct addr_sets *as, const struct ir_policy *pol, size_t threshold,
+		       const char *prefix, size_t max_ident);
+const struct addr_set *addr_sets_find(const struct addr_sets *as, int family, struct ivset s);
+void addr_sets_free(struct addr_sets *as);
+
+/* Text safe inside a double-quoted string of nft or iptables-restore:
+ * quotes, backslashes and control characters (newlines included) become
+ * harmless look-alikes; cut to at most max bytes on a character boundary. */
+void quote_text(struct strbuf *sb, const char *text, size_t max);
+/* "file:line" of a rule's origin, and its note, for a comment. */
+void rule_origin_text(const struct ir_rule *r, struct strbuf *sb);
+/* LEAD "origin: note", quoted, at most max bytes of text. */
+void put_rule_comment(struct strbuf *sb, const struct ir_rule *r, const char *lead, size_t max);
+/* An identifier safe as an nft/ipset/iptables name: [a-z0-9_], never
+ * starting with a digit, at most max bytes (shortened with a hash). */
+void safe_ident(struct strbuf *sb, const char *prefix, const char *name, size_t max);
+/* Appends a range as "lo" or "lo-hi" (sep between the bounds). */
+void put_port_range(struct strbuf *sb, struct iv r, const char *sep);
+/* Appends an address interval as a prefix when it is one, else "a-b". */
+void put_addr_range(struct strbuf *sb, int family, struct iv r);
+
+#endif

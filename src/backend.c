@@ -1,0 +1,225 @@
+/* backend.c - the backend registry, and the helpers every backend uses to
+ * write names, notes and ranges safely. */
+#include "backend.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+
+static const struct backend *const backends[] = {
+	&backend_nftables,
+	&backend_iptables,
+};
+
+const struct backend *backend_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(backends); i++)
+		if (strcmp(backends[i]->name, name) == 0)
+			return backends[i];
+	return NULL;
+}
+
+const char *backend_names(void)
+{
+	static char buf[128];
+	if (!buf[0]) {
+		for (size_t i = 0; i < ARRAY_LEN(backends); i++) {
+			if (i)
+				strcat(buf, ", ");
+			strcat(buf, backends[i]->name);
+		}
+	}
+	return buf;
+}
+
+const char *hook_name(enum hook h)
+{
+	switch (h) {
+	case HOOK_INPUT: return "input";
+	case HOOK_OUTPUT: return "output";
+	case HOOK_FORWARD: return "forward";
+	}
+	BUG("bad hook %d", (int)h);
+}
+
+void quote_text(struct strbuf *sb, const char *text, size_t max)
+{
+	size_t start = sb->len;
+	for (const char *p = text; *p;) {
+		unsigned char c = (unsigned char)*p;
+		size_t l = c < 0x80 ? 1 : utf8_seq_len(p, strlen(p));
+		if (l == 0)
+			l = 1;
+		if (sb->len - start + l > max)
+			break;
+		/* Neither nft nor iptables-restore can escape a quote inside a
+		 * quoted string, and a newline would end the statement: every
+		 * character that could end the string or the line is replaced. */
+		if (c == '"')
+			sb_putc(sb, '\'');
+		else if (c == '\\')
+			sb_putc(sb, '/');
+		else if (c < 0x20 || c == 0x7f)
+			sb_putc(sb, ' ');
+		else if (c >= 0x80 && utf8_seq_len(p, strlen(p)) == 0)
+			sb_putc(sb, '?');
+		else
+			sb_putn(sb, p, l);
+		p += l;
+	}
+}
+
+void rule_origin_text(const struct ir_rule *r, struct strbuf *sb)
+{
+	const char *file = r->origin.src ? r->origin.src->name : "?";
+	const char *slash = strrchr(file, '/');
+	sb_printf(sb, "%s:%u", slash ? slash + 1 : file, r->origin.line);
+	if (r->note)
+		sb_printf(sb, ": %s", r->note);
+}
+
+void put_rule_comment(struct strbuf *sb, const struct ir_rule *r, const char *lead, size_t max)
+{
+	struct strbuf t = { 0 };
+	sb_init(&t);
+	rule_origin_text(r, &t);
+	sb_printf(sb, "%s \"", lead);
+	quote_text(sb, t.s, max);
+	sb_putc(sb, '"');
+	sb_free(&t);
+}
+
+static uint32_t fnv32(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+void safe_ident(struct strbuf *sb, const char *prefix, const char *name, size_t max)
+{
+	struct strbuf t = { 0 };
+	sb_init(&t);
+	sb_puts(&t, prefix);
+	bool changed = false;
+	for (const char *p = name; *p; p++) {
+		char c = *p;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_') {
+			sb_putc(&t, c);
+		} else {
+			sb_putc(&t, '_');
+			changed = true;
+		}
+	}
+	if (t.len > max || changed) {
+		/* keep names distinct after shortening or replacing */
+		char h[16];
+		snprintf(h, sizeof h, "_%08x", fnv32(name));
+		size_t keep = max > strlen(h) ? max - strlen(h) : 0;
+		if (t.len > keep)
+			t.len = keep;
+		t.s[t.len] = '\0';
+		sb_puts(&t, h);
+	}
+	sb_puts(sb, t.s);
+	sb_free(&t);
+}
+
+void put_port_range(struct strbuf *sb, struct iv r, const char *sep)
+{
+	if (r.lo == r.hi)
+		sb_printf(sb, "%u", (unsigned)r.lo);
+	else
+		sb_printf(sb, "%u%s%u", (unsigned)r.lo, sep, (unsigned)r.hi);
+}
+
+void put_addr_range(struct strbuf *sb, int family, struct iv r)
+{
+	int bits = family_bits(family);
+	u128 size = r.hi - r.lo;
+	/* a prefix: size+1 is a power of two and lo is aligned to it */
+	if (size == U128_MAX || ((size & (size + 1)) == 0 && (r.lo & size) == 0)) {
+		int host = 0;
+		while (host < bits && (host == 128 || ((u128)1 << host) - 1 != size))
+			host++;
+		if (size == U128_MAX)
+			host = 128;
+		char buf[64];
+		prefix_format(family, r.lo, bits - host, false, buf, sizeof buf);
+		sb_puts(sb, buf);
+		return;
+	}
+	char a[64], b[64];
+	addr_format(family, r.lo, a, sizeof a);
+	addr_format(family, r.hi, b, sizeof b);
+	sb_printf(sb, "%s-%s", a, b);
+}
+
+static void add_set(struct addr_sets *as, int family, struct ivset s, const char *label,
+		    size_t threshold)
+{
+	if (ivset_prefix_count(s, family_bits(family)) < threshold ||
+	    ivset_is_range(s, 0, family == 4 ? V4_MAX : U128_MAX))
+		return;
+	for (size_t i = 0; i < as->n; i++) {
+		struct addr_set *a = &as->v[i];
+		if (a->family == family && ivset_equal(a->set, s)) {
+			if (!a->label)
+				a->label = label;
+			a->uses++;
+			return;
+		}
+	}
+	as->v = xrealloc(as->v, (as->n + 1) * sizeof *as->v);
+	as->v[as->n++] = (struct addr_set){ .family = family, .set = s, .label = label, .uses = 1 };
+}
+
+void addr_sets_collect(struct addr_sets *as, const struct ir_policy *pol, size_t threshold,
+		       const char *prefix, size_t max_ident)
+{
+	memset(as, 0, sizeof *as);
+	for (size_t i = 0; i < pol->nrules; i++) {
+		const struct ir_rule *r = &pol->rules[i];
+		if (r->unenforceable)
+			continue;
+		add_set(as, 4, r->src4, r->src_name, threshold);
+		add_set(as, 4, r->dst4, r->dst_name, threshold);
+		add_set(as, 6, r->src6, r->src_name, threshold);
+		add_set(as, 6, r->dst6, r->dst_name, threshold);
+	}
+	/* names: the network's, else a number; a label two contents share
+	 * (one name, two values across rulesets) gets the number too */
+	unsigned anon = 0;
+	for (size_t i = 0; i < as->n; i++) {
+		struct addr_set *a = &as->v[i];
+		bool clash = false;
+		for (size_t k = 0; k < i && a->label; k++)
+			if (as->v[k].label && as->v[k].family == a->family &&
+			    strcmp(as->v[k].label, a->label) == 0)
+				clash = true;
+		struct strbuf sb = { 0 };
+		sb_init(&sb);
+		char num[32];
+		snprintf(num, sizeof num, "addrs%u", ++anon);
+		safe_ident(&sb, prefix, a->label && !clash ? a->label : num, max_ident - 3);
+		sb_puts(&sb, a->family == 4 ? "_v4" : "_v6");
+		snprintf(a->ident, sizeof a->ident, "%s", sb.s);
+		sb_free(&sb);
+	}
+}
+
+const struct addr_set *addr_sets_find(const struct addr_sets *as, int family, struct ivset s)
+{
+	for (size_t i = 0; i < as->n; i++)
+		if (as->v[i].family == family && ivset_equal(as->v[i].set, s))
+			return &as->v[i];
+	return NULL;
+}
+
+void addr_sets_free(struct addr_sets *as)
+{
+	free(as->v);
+	memset(as, 0, sizeof *as);
+}

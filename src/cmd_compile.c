@@ -1,0 +1,122 @@
+/* cmd_compile.c - portc compile: one policy through one backend.
+ *
+ * Output goes to stdout, or to OUT (plus the backend's suffixes), written
+ * to temporary files and renamed only when every file is complete: a failed
+ * compile leaves no file, and never half of one. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "cli.h"
+
+static int write_outputs(const char *out, struct emit_file *files, size_t n)
+{
+	if (!out || strcmp(out, "-") == 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (n > 1)
+				printf("%s ==> %s <==\n", files[i].comment, files[i].suffix);
+			fputs(files[i].text.s, stdout);
+		}
+		return fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
+	}
+	struct outfile of[EMIT_MAX_FILES];
+	size_t opened = 0;
+	int e = 0;
+	for (size_t i = 0; i < n && !e; i++) {
+		size_t len = strlen(out) + strlen(files[i].suffix) + 1;
+		char *path = xmalloc(len);
+		snprintf(path, len, "%s%s", out, files[i].suffix);
+		e = outfile_open(&of[i], path);
+		if (e)
+			diag_plain("cannot write '%s': %s", path, strerror(e));
+		else
+			opened++;
+		free(path);
+		if (!e && fwrite(files[i].text.s, 1, files[i].text.len, of[i].fp) != files[i].text.len) {
+			e = errno ? errno : EIO;
+			diag_plain("cannot write '%s%s': %s", out, files[i].suffix, strerror(e));
+		}
+	}
+	if (e) {
+		for (size_t i = 0; i < opened; i++)
+			outfile_abort(&of[i]);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < n; i++) {
+		e = outfile_commit(&of[i]);
+		if (e) {
+			diag_plain("cannot write '%s%s': %s", out, files[i].suffix, strerror(e));
+			for (size_t k = i + 1; k < n; k++)
+				outfile_abort(&of[k]);
+			return EXIT_USAGE;
+		}
+	}
+	return EXIT_OK;
+}
+
+static void print_stats(const struct ir_policy *pol, const struct backend *be,
+			const struct emit_stats *st)
+{
+	double share = st->ir_rules ? 100.0 * st->merged_rules / st->ir_rules : 0.0;
+	fprintf(stderr, "policy %s (%s): %u input rules, %u after expansion, %u emitted rules, "
+		"%u set elements, %u of %u rules (%.0f%%) merged into lookups",
+		pol->name, be->name, st->source_rules, st->ir_rules, st->emitted_rules,
+		st->set_elements, st->merged_rules, st->ir_rules, share);
+	if (st->left_out)
+		fprintf(stderr, ", %u left out (unenforceable)", st->left_out);
+	fputc('\n', stderr);
+}
+
+int cmd_compile(struct cli_opts *o)
+{
+	if (!o->target) {
+		diag_plain("compile needs a target: -t %s", backend_names());
+		return EXIT_USAGE;
+	}
+	const struct backend *be = backend_find(o->target);
+	if (!be) {
+		diag_plain("unknown target '%s'; the targets are: %s", o->target, backend_names());
+		return EXIT_USAGE;
+	}
+	struct emit_opts eo = { .hook = HOOK_INPUT, .source = o->argv[0], .ndp = !o->no_ndp };
+	if (o->hook) {
+		if (strcmp(o->hook, "input") == 0)
+			eo.hook = HOOK_INPUT;
+		else if (strcmp(o->hook, "output") == 0)
+			eo.hook = HOOK_OUTPUT;
+		else if (strcmp(o->hook, "forward") == 0)
+			eo.hook = HOOK_FORWARD;
+		else {
+			diag_plain("--hook takes input, output or forward");
+			return EXIT_USAGE;
+		}
+	}
+	struct diag d;
+	cli_diag_init(&d, o);
+	struct unit u;
+	int r = driver_run(&u, &d, o, o->argv[0], true);
+	if (r == EXIT_OK) {
+		const struct ir_policy *pol = driver_policy(&u, o);
+		if (!pol) {
+			r = EXIT_USAGE;
+		} else {
+			struct emit_file files[EMIT_MAX_FILES];
+			size_t n = 0;
+			struct emit_stats st = { 0 };
+			if (!be->emit(pol, &eo, files, &n, &st, &d)) {
+				diag_flush(&d, stderr);
+				r = EXIT_ERRORS;
+			} else {
+				r = write_outputs(o->output, files, n);
+				if (r == EXIT_OK && o->stats)
+					print_stats(pol, be, &st);
+			}
+			for (size_t i = 0; i < n; i++)
+				sb_free(&files[i].text);
+		}
+	}
+	unit_free(&u);
+	diag_free(&d);
+	return r;
+}

@@ -1,0 +1,566 @@
+/* emit_nft.c - the nftables backend.
+ *
+ * One `table inet portc_POLICY`, replaced atomically: the file declares the
+ * table, deletes it and defines it again, and `nft -f` applies the three as
+ * one transaction. IPv4 and IPv6 share the table.
+ *
+ * Rules become lookups where first-match meaning allows it. Per family, the
+ * rules are cut into groups: rules of one protocol may join a group across
+ * rules of other protocols (they match disjoint packets), while a rule for
+ * every protocol closes all groups. A group of two or more rules becomes one
+ * concatenated lookup (`ip saddr . ip daddr . tcp sport . tcp dport`) whose
+ * elements are the rules' first-match regions (each rule minus the rules
+ * before it), so the elements are disjoint and the lookup answers as the
+ * rules did in order: a set when all share a verdict, a verdict map when
+ * not. A group too large to cut stays a list of rules. Networks used by
+ * name become named interval sets. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "backend.h"
+#include "pspace.h"
+
+/* Elements one lookup may hold before its rules stay a list. */
+#define NFT_MAX_ELEMENTS 20000
+/* Low byte of the conntrack mark: 0x80 | DSCP for flows portc marks. */
+#define CT_MARK_FLAG 0x80
+
+struct group {
+	int family;
+	int proto;			/* IR_PROTO_ANY for rules of every protocol */
+	size_t *rules;			/* IR rule indices, in order */
+	size_t n, cap;
+};
+
+struct nft {
+	const struct ir_policy *pol;
+	const struct emit_opts *opts;
+	struct emit_stats *st;
+	struct strbuf body;		/* the hook chain's rules */
+	struct strbuf aux;		/* per-rule chains */
+	struct addr_sets sets;		/* named interval sets */
+	bool need_reject;
+	bool dscp_used[64];
+};
+
+static const char *fam_kw(int family)
+{
+	return family == 4 ? "ip" : "ip6";
+}
+
+static const char *l4_kw(int proto)
+{
+	switch (proto) {
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 1: return "icmp";
+	case 58: return "icmpv6";
+	}
+	return NULL;
+}
+
+static bool rule_in_family(const struct ir_rule *r, int family)
+{
+	return !r->unenforceable && (ir_rule_families(r) & (family == 4 ? 1u : 2u));
+}
+
+static bool full_addr(struct ivset s, int family)
+{
+	return ivset_is_range(s, 0, family == 4 ? V4_MAX : U128_MAX);
+}
+
+/* ---- one rule at a time ------------------------------------------------ */
+
+static void put_addr_match(struct nft *n, struct strbuf *sb, int family, const char *dir,
+			   struct ivset s)
+{
+	if (full_addr(s, family))
+		return;
+	sb_printf(sb, "%s %s ", fam_kw(family), dir);
+	const struct addr_set *ns = addr_sets_find(&n->sets, family, s);
+	if (ns) {
+		sb_printf(sb, "@%s ", ns->ident);
+		return;
+	}
+	size_t count = ivset_prefix_count(s, family_bits(family));
+	if (count == 1) {
+		ir_put_prefixes(sb, family, s, ", ");
+		sb_putc(sb, ' ');
+		return;
+	}
+	sb_puts(sb, "{ ");
+	n->st->set_elements += ir_put_prefixes(sb, family, s, ", ");
+	sb_puts(sb, " } ");
+}
+
+static void put_range_match(struct nft *n, struct strbuf *sb, const char *what, struct ivset s,
+			    u128 max)
+{
+	if (ivset_is_range(s, 0, max))
+		return;
+	sb_printf(sb, "%s ", what);
+	if (s.n == 1) {
+		put_port_range(sb, s.v[0], "-");
+		sb_putc(sb, ' ');
+		return;
+	}
+	sb_puts(sb, "{ ");
+	for (size_t i = 0; i < s.n; i++) {
+		if (i)
+			sb_puts(sb, ", ");
+		put_port_range(sb, s.v[i], "-");
+	}
+	sb_puts(sb, " } ");
+	n->st->set_elements += (unsigned)s.n;
+}
+
+/* The match of one rule in one family, without the verdict. */
+static void put_match(struct nft *n, struct strbuf *sb, const struct ir_rule *r, int family)
+{
+	struct ivset src = family == 4 ? r->src4 : r->src6;
+	struct ivset dst = family == 4 ? r->dst4 : r->dst6;
+	const char *l4 = r->proto == IR_PROTO_ANY ? NULL : l4_kw(r->proto);
+	bool has_addr = !full_addr(src, family) || !full_addr(dst, family);
+	if (!has_addr)
+		sb_printf(sb, "meta nfproto ipv%d ", family);
+	put_addr_match(n, sb, family, "saddr", src);
+	put_addr_match(n, sb, family, "daddr", dst);
+	if (r->proto == IR_PROTO_ANY)
+		return;
+	bool constrained = false;
+	if (ir_has_ports(r->proto)) {
+		char what[16];
+		constrained = !ivset_is_range(r->sport, 0, PORT_MAX) || !ivset_is_range(r->dport, 0, PORT_MAX);
+		if (!constrained)
+			sb_printf(sb, "meta l4proto %s ", l4);
+		snprintf(what, sizeof what, "%s sport", l4);
+		put_range_match(n, sb, what, r->sport, PORT_MAX);
+		snprintf(what, sizeof what, "%s dport", l4);
+		put_range_match(n, sb, what, r->dport, PORT_MAX);
+	} else if (ir_has_types(r->proto)) {
+		constrained = !ivset_is_range(r->types, 0, 255);
+		if (!constrained)
+			sb_printf(sb, "meta l4proto %s ", l4);
+		char what[16];
+		snprintf(what, sizeof what, "%s type", l4);
+		put_range_match(n, sb, what, r->types, 255);
+	} else if (l4) {
+		sb_printf(sb, "meta l4proto %s ", l4);
+	} else {
+		sb_printf(sb, "meta l4proto %d ", r->proto);
+	}
+}
+
+static void put_comment(struct strbuf *sb, const struct ir_rule *r)
+{
+	put_rule_comment(sb, r, "comment", 120);
+}
+
+/* The log prefix names the policy and the rule: "portc p#12 allow: " */
+static void put_log(struct nft *n, struct strbuf *sb, const struct ir_rule *r)
+{
+	struct strbuf name = { 0 };
+	sb_init(&name);
+	safe_ident(&name, "", n->pol->name, 24);
+	if (r)
+		sb_printf(sb, "log prefix \"portc %s#%u %s: \" ", name.s, r->index, action_name(r->action));
+	else
+		sb_printf(sb, "log prefix \"portc %s default %s: \" ", name.s, action_name(n->pol->dflt));
+	sb_free(&name);
+}
+
+/* What a rule does when it matches: statements and verdict. */
+static void put_action(struct nft *n, struct strbuf *sb, const struct ir_rule *r, int family)
+{
+	if (r->log)
+		put_log(n, sb, r);
+	if (r->action == ACT_ALLOW && r->dscp >= 0) {
+		if (!n->pol->stateless) {
+			sb_printf(sb, "ct mark set ct mark and 0xffffff00 or 0x%08x ", CT_MARK_FLAG | r->dscp);
+			n->dscp_used[r->dscp] = true;
+		}
+		sb_printf(sb, "%s dscp set %d ", fam_kw(family), r->dscp);
+	}
+	switch (r->action) {
+	case ACT_ALLOW: sb_puts(sb, "accept"); break;
+	case ACT_DENY: sb_puts(sb, "drop"); break;
+	case ACT_REJECT:
+		sb_puts(sb, "jump reject_packet");
+		n->need_reject = true;
+		break;
+	}
+}
+
+/* A verdict a lookup can hold directly, or NULL when the rule needs a
+ * chain of its own (log, a mark, reject). */
+static const char *plain_verdict(const struct ir_rule *r)
+{
+	if (r->log || (r->action == ACT_ALLOW && r->dscp >= 0))
+		return NULL;
+	switch (r->action) {
+	case ACT_ALLOW: return "accept";
+	case ACT_DENY: return "drop";
+	case ACT_REJECT: return "jump reject_packet";
+	}
+	return NULL;
+}
+
+static void emit_rule(struct nft *n, const struct ir_rule *r, int family)
+{
+	struct strbuf *sb = &n->body;
+	sb_puts(sb, "\t\t");
+	put_match(n, sb, r, family);
+	put_action(n, sb, r, family);
+	sb_putc(sb, ' ');
+	put_comment(sb, r);
+	sb_putc(sb, '\n');
+	n->st->emitted_rules++;
+	if (r->action == ACT_REJECT)
+		n->need_reject = true;
+}
+
+/* ---- groups as lookups ------------------------------------------------- */
+
+static void group_push(struct group *g, size_t idx)
+{
+	if (g->n == g->cap) {
+		g->cap = g->cap ? 2 * g->cap : 8;
+		g->rules = xrealloc(g->rules, g->cap * sizeof *g->rules);
+	}
+	g->rules[g->n++] = idx;
+}
+
+/* The key of a lookup over rules of one protocol in one family. */
+static void put_key(struct strbuf *sb, int family, int proto)
+{
+	const char *f = fam_kw(family);
+	sb_printf(sb, "%s saddr . %s daddr", f, f);
+	if (proto != IR_PROTO_ANY && ir_has_ports(proto))
+		sb_printf(sb, " . %s sport . %s dport", l4_kw(proto), l4_kw(proto));
+	else if (proto != IR_PROTO_ANY && ir_has_types(proto))
+		sb_printf(sb, " . %s type", l4_kw(proto));
+}
+
+static void put_element(struct strbuf *sb, int family, int proto, const struct box *b)
+{
+	put_addr_range(sb, family, b->d[PS_SRC]);
+	sb_puts(sb, " . ");
+	put_addr_range(sb, family, b->d[PS_DST]);
+	if (proto != IR_PROTO_ANY && ir_has_ports(proto)) {
+		sb_puts(sb, " . ");
+		put_port_range(sb, b->d[PS_SPORT], "-");
+		sb_puts(sb, " . ");
+		put_port_range(sb, b->d[PS_DPORT], "-");
+	} else if (proto != IR_PROTO_ANY && ir_has_types(proto)) {
+		sb_puts(sb, " . ");
+		put_port_range(sb, b->d[PS_TYPE], "-");
+	}
+}
+
+/* The verdict of rule r inside a lookup: plain, or a jump to its chain. */
+static void verdict_of(struct nft *n, const struct ir_rule *r, int family, struct strbuf *out)
+{
+	const char *v = plain_verdict(r);
+	if (v) {
+		sb_puts(out, v);
+		if (r->action == ACT_REJECT)
+			n->need_reject = true;
+		return;
+	}
+	sb_printf(out, "jump rule_%u_v%d", r->index, family);
+	struct strbuf *a = &n->aux;
+	sb_printf(a, "\tchain rule_%u_v%d {\n\t\t", r->index, family);
+	put_action(n, a, r, family);
+	sb_putc(a, ' ');
+	put_comment(a, r);
+	sb_puts(a, "\n\t}\n\n");
+}
+
+/* Emits a group as one lookup; false when its elements would be too many
+ * (the caller then emits the rules one by one). */
+static bool emit_lookup(struct nft *n, const struct group *g)
+{
+	const struct ir_policy *pol = n->pol;
+	struct boxes seen = { 0 };
+	struct boxes *regions = xcalloc(g->n, sizeof *regions);
+	size_t total = 0;
+	bool ok = true;
+	for (size_t k = 0; k < g->n && ok; k++) {
+		const struct ir_rule *r = &pol->rules[g->rules[k]];
+		struct boxes mine = { 0 };
+		if (!rule_boxes(r, g->family, &mine, NFT_MAX_ELEMENTS)) {
+			ok = false;
+			break;
+		}
+		/* first match: what earlier rules of the group took is not ours */
+		struct boxes eff = { 0 };
+		for (size_t i = 0; i < mine.n; i++)
+			boxes_push(&eff, &mine.v[i]);
+		for (size_t i = 0; i < seen.n && ok; i++)
+			ok = boxes_subtract(&eff, &seen.v[i], NFT_MAX_ELEMENTS);
+		for (size_t i = 0; i < mine.n; i++)
+			boxes_push(&seen, &mine.v[i]);
+		boxes_free(&mine);
+		total += eff.n;
+		regions[k] = eff;
+		if (total > NFT_MAX_ELEMENTS || seen.n > NFT_MAX_ELEMENTS)
+			ok = false;
+	}
+	if (ok && total == 0)
+		ok = false;
+	if (ok) {
+		/* one verdict for all: a set; several: a verdict map */
+		struct strbuf *verdicts = xcalloc(g->n, sizeof *verdicts);
+		bool same = true;
+		for (size_t k = 0; k < g->n; k++) {
+			sb_init(&verdicts[k]);
+			verdict_of(n, &pol->rules[g->rules[k]], g->family, &verdicts[k]);
+			if (strcmp(verdicts[k].s, verdicts[0].s) != 0)
+				same = false;
+		}
+		struct strbuf *sb = &n->body;
+		sb_puts(sb, "\t\t");
+		put_key(sb, g->family, g->proto);
+		if (g->proto != IR_PROTO_ANY && !l4_kw(g->proto))
+			sb_printf(sb, " . meta l4proto");
+		sb_puts(sb, same ? " {" : " vmap {");
+		bool first = true;
+		for (size_t k = 0; k < g->n; k++) {
+			const struct ir_rule *r = &pol->rules[g->rules[k]];
+			struct strbuf c = { 0 };
+			sb_init(&c);
+			put_comment(&c, r);
+			for (size_t i = 0; i < regions[k].n; i++) {
+				sb_puts(sb, first ? "\n\t\t\t" : ",\n\t\t\t");
+				first = false;
+				put_element(sb, g->family, g->proto, &regions[k].v[i]);
+				if (g->proto != IR_PROTO_ANY && !l4_kw(g->proto))
+					sb_printf(sb, " . %d", g->proto);
+				sb_printf(sb, " %s", c.s);
+				if (!same)
+					sb_printf(sb, " : %s", verdicts[k].s);
+			}
+			sb_free(&c);
+		}
+		sb_puts(sb, "\n\t\t}");
+		if (same)
+			sb_printf(sb, " %s", verdicts[0].s);
+		struct strbuf c = { 0 };
+		sb_init(&c);
+		sb_printf(&c, "%zu rules: ", g->n);
+		for (size_t k = 0; k < g->n; k++) {
+			const struct ir_rule *r = &pol->rules[g->rules[k]];
+			const char *file = r->origin.src ? r->origin.src->name : "?";
+			const char *slash = strrchr(file, '/');
+			sb_printf(&c, "%s%s:%u", k ? ", " : "", slash ? slash + 1 : file, r->origin.line);
+		}
+		sb_puts(sb, " comment \"");
+		quote_text(sb, c.s, 120);
+		sb_puts(sb, "\"\n");
+		sb_free(&c);
+		for (size_t k = 0; k < g->n; k++)
+			sb_free(&verdicts[k]);
+		free(verdicts);
+		n->st->emitted_rules++;
+		n->st->set_elements += (unsigned)total;
+		n->st->merged_rules += (unsigned)g->n;
+	}
+	for (size_t k = 0; k < g->n; k++)
+		boxes_free(&regions[k]);
+	free(regions);
+	boxes_free(&seen);
+	return ok;
+}
+
+/* Cuts the rules of one family into groups (see the top of the file). */
+static size_t make_groups(struct nft *n, int family, struct group **out)
+{
+	const struct ir_policy *pol = n->pol;
+	struct group *gs = NULL;
+	size_t ng = 0, cap = 0;
+	/* open[p] is the open group for protocol p, or -1 */
+	long open[257];
+	for (int i = 0; i < 257; i++)
+		open[i] = -1;
+	for (size_t i = 0; i < pol->nrules; i++) {
+		const struct ir_rule *r = &pol->rules[i];
+		if (!rule_in_family(r, family))
+			continue;
+		int key = r->proto == IR_PROTO_ANY ? 256 : r->proto;
+		/* A rule of one protocol joins the open group of its protocol.
+		 * A rule for every protocol may only join a group of such rules
+		 * that the rule right before it ended (any other rule closes
+		 * that group), and closes every other group. */
+		bool extend = open[key] >= 0;
+		if (r->proto == IR_PROTO_ANY) {
+			for (int p = 0; p < 256; p++)
+				open[p] = -1;
+		} else {
+			open[256] = -1;
+		}
+		if (!extend) {
+			if (ng == cap) {
+				cap = cap ? 2 * cap : 16;
+				gs = xrealloc(gs, cap * sizeof *gs);
+			}
+			gs[ng] = (struct group){ .family = family, .proto = r->proto };
+			open[key] = (long)ng;
+			ng++;
+		}
+		group_push(&gs[open[key]], i);
+	}
+	*out = gs;
+	return ng;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	if (x->rules[0] != y->rules[0])
+		return x->rules[0] < y->rules[0] ? -1 : 1;
+	return x->family - y->family;
+}
+
+static void emit_rules(struct nft *n)
+{
+	struct group *g4, *g6;
+	size_t n4 = make_groups(n, 4, &g4), n6 = make_groups(n, 6, &g6);
+	struct group *all = xcalloc(n4 + n6 + 1, sizeof *all);
+	if (n4)
+		memcpy(all, g4, n4 * sizeof *all);
+	if (n6)
+		memcpy(all + n4, g6, n6 * sizeof *all);
+	free(g4);
+	free(g6);
+	/* Groups of one family keep their order; the two families are
+	 * interleaved by source position only for the reader's sake. */
+	qsort(all, n4 + n6, sizeof *all, cmp_group);
+	for (size_t i = 0; i < n4 + n6; i++) {
+		struct group *g = &all[i];
+		if (g->n < 2 || !emit_lookup(n, g))
+			for (size_t k = 0; k < g->n; k++)
+				emit_rule(n, &n->pol->rules[g->rules[k]], g->family);
+		free(g->rules);
+	}
+	free(all);
+}
+
+/* ---- the file ---------------------------------------------------------- */
+
+static bool nft_emit(const struct ir_policy *pol, const struct emit_opts *opts,
+		     struct emit_file files[EMIT_MAX_FILES], size_t *nfiles,
+		     struct emit_stats *st, struct diag *d)
+{
+	(void)d;
+	struct nft n = { .pol = pol, .opts = opts, .st = st, .need_reject = pol->dflt == ACT_REJECT };
+	sb_init(&n.body);
+	sb_init(&n.aux);
+	/* every side of two or more prefixes is a named set, shared by all
+	 * the rules that use it */
+	addr_sets_collect(&n.sets, pol, 2, "net_", 60);
+	st->source_rules = pol->nsource;
+	emit_rules(&n);
+	st->ir_rules = (unsigned)pol->nrules;
+	for (size_t i = 0; i < pol->nrules; i++)
+		if (pol->rules[i].unenforceable)
+			st->left_out++;
+
+	struct strbuf *out = &files[0].text;
+	files[0].suffix = "";
+	files[0].comment = "#";
+	*nfiles = 1;
+	sb_init(out);
+	struct strbuf table = { 0 };
+	sb_init(&table);
+	safe_ident(&table, "portc_", pol->name, 64);
+	const char *hook = hook_name(opts->hook);
+
+	sb_puts(out, "#!/usr/sbin/nft -f\n");
+	sb_puts(out, "# Generated by portc from ");
+	quote_text(out, opts->source ? opts->source : "?", 200);
+	sb_puts(out, ", policy ");
+	quote_text(out, pol->name, 100);
+	sb_printf(out, ", hook %s.\n", hook);
+	sb_puts(out, "# Do not edit: change the policy and compile again. Load with: nft -f FILE\n");
+	sb_puts(out, "# The table is replaced as a whole, in one transaction.\n");
+	bool any_left = false;
+	for (size_t i = 0; i < pol->nrules; i++) {
+		const struct ir_rule *r = &pol->rules[i];
+		if (!r->unenforceable || (i > 0 && pol->rules[i - 1].origin.line == r->origin.line &&
+					  pol->rules[i - 1].origin.src == r->origin.src &&
+					  pol->rules[i - 1].unenforceable))
+			continue;
+		if (!any_left)
+			sb_puts(out, "#\n# Left out (a packet filter cannot match them):\n");
+		any_left = true;
+		struct strbuf t = { 0 };
+		sb_init(&t);
+		rule_origin_text(r, &t);
+		sb_printf(&t, " -- %s", r->unenforceable);
+		sb_puts(out, "#   ");
+		quote_text(out, t.s, 300);
+		sb_putc(out, '\n');
+		sb_free(&t);
+	}
+	sb_printf(out, "\ntable inet %s\ndelete table inet %s\n\ntable inet %s {\n", table.s, table.s, table.s);
+	for (size_t i = 0; i < n.sets.n; i++) {
+		const struct addr_set *ns = &n.sets.v[i];
+		sb_printf(out, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n", ns->ident,
+			  ns->family == 4 ? "ipv4_addr" : "ipv6_addr");
+		if (ns->label) {
+			sb_puts(out, "\t\tcomment \"");
+			quote_text(out, ns->label, 100);
+			sb_puts(out, "\"\n");
+		}
+		sb_puts(out, "\t\telements = { ");
+		st->set_elements += ir_put_prefixes(out, ns->family, ns->set, ", ");
+		sb_puts(out, " }\n\t}\n\n");
+	}
+	if (n.need_reject)
+		sb_puts(out, "\tchain reject_packet {\n"
+			"\t\tmeta l4proto tcp reject with tcp reset\n"
+			"\t\treject with icmpx port-unreachable\n\t}\n\n");
+	sb_puts(out, n.aux.s);
+	const char *policy_kw = pol->dflt == ACT_ALLOW ? "accept" : "drop";
+	sb_printf(out, "\tchain %s {\n\t\ttype filter hook %s priority filter; policy %s;\n",
+		  hook, hook, policy_kw);
+	if (!pol->stateless) {
+		for (int v = 0; v < 64; v++) {
+			if (!n.dscp_used[v])
+				continue;
+			for (int f = 4; f <= 6; f += 2)
+				sb_printf(out, "\t\tct direction original ct mark and 0x000000ff == 0x%08x "
+					  "meta nfproto ipv%d %s dscp set %d comment \"marks the rest of "
+					  "flows a rule marked\"\n", CT_MARK_FLAG | v, f, fam_kw(f), v);
+		}
+		sb_puts(out, "\t\tct state established,related accept comment \"replies and the rest "
+			"of allowed flows\"\n\t\tct state invalid drop\n");
+	}
+	if (opts->ndp)
+		sb_puts(out, "\t\ticmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, "
+			"nd-neighbor-advert } ip6 hoplimit 255 accept comment \"IPv6 neighbour discovery\"\n");
+	sb_puts(out, n.body.s);
+	if (pol->dflt_log) {
+		sb_puts(out, "\t\t");
+		put_log(&n, out, NULL);
+		sb_puts(out, "comment \"default\"\n");
+		st->emitted_rules++;
+	}
+	if (pol->dflt == ACT_REJECT) {
+		sb_puts(out, "\t\tjump reject_packet comment \"default reject\"\n");
+		st->emitted_rules++;
+	}
+	sb_puts(out, "\t}\n}\n");
+	sb_free(&table);
+	sb_free(&n.body);
+	sb_free(&n.aux);
+	addr_sets_free(&n.sets);
+	return true;
+}
+
+const struct backend backend_nftables = {
+	.name = "nftables",
+	.summary = "one inet table for nft -f, replaced atomically",
+	.emit = nft_emit,
+};

@@ -1,0 +1,360 @@
+#!/bin/bash
+# run.sh BUILD - compiled rulesets in a real kernel.
+#
+# Two network namespaces, A (the sender) and R (the receiver), joined by a
+# veth pair; addresses from 198.18.0.0/15 and 2001:db8::/32 only. Nothing
+# leaves the namespaces. The suites:
+#
+#   load          every policy, both backends: nft -c, iptables-restore
+#                 --test, and a real load
+#   end-to-end    real TCP connections and UDP datagrams (socat) from A to R
+#                 succeed exactly where `portc query` says allow; a rejected
+#                 connection is refused at once, a denied one times out
+#   dscp          a policy on A's output hook marks what R receives
+#   differential  thousands of crafted packets (edges and random) from A;
+#                 what R's stack receives (after the INPUT hook) must be
+#                 exactly what the reference evaluator allows
+#   injection     notes written to break out of comments stay comments
+#
+# Needs root and network namespaces; says SKIP and why when it has neither.
+set -u
+B=$1
+PORTC=$B/portc
+PKT=$B/tests/pkt
+DIFFGEN=$B/tests/diffgen
+COUNT=${PORTC_DIFF_COUNT:-3000}
+SEEDS=${PORTC_DIFF_SEEDS:-1 2 3 4}
+export NO_COLOR=1
+unset PORTC_PATH
+
+skip() {
+	echo "kernel: SKIP: $*"
+	exit 0
+}
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, nft, iptables)"
+for t in ip nft iptables-restore ip6tables-restore ipset socat jq; do
+	command -v "$t" >/dev/null 2>&1 || skip "$t is not installed"
+done
+tag=pc$$
+A=$tag-a
+R=$tag-r
+ip netns add "$tag-probe" 2>/dev/null || skip "cannot create network namespaces here"
+ip netns del "$tag-probe"
+
+tmp=$(mktemp -d)
+pass=0
+fail=0
+drop_ns() {
+	# nothing started in a namespace may outlive it (a server left behind
+	# would hold the caller's output open)
+	for ns in "$A" "$R"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+	done
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$R" 2>/dev/null
+	return 0
+}
+cleanup() {
+	drop_ns
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() { pass=$((pass + 1)); }
+bad() {
+	echo "FAIL: $*"
+	fail=$((fail + 1))
+}
+
+inA() { ip netns exec "$A" "$@"; }
+inR() { ip netns exec "$R" "$@"; }
+
+# Fresh namespaces: A 198.18.0.1 (and .11), R 198.18.0.2; 2001:db8:ffff::1, ::2.
+setup() {
+	drop_ns
+	ip netns add "$A"
+	ip netns add "$R"
+	ip link add va netns "$A" type veth peer name vr netns "$R"
+	ip -n "$A" link set lo up
+	ip -n "$R" link set lo up
+	ip -n "$A" addr add 198.18.0.1/24 dev va
+	ip -n "$A" addr add 198.18.0.11/24 dev va
+	ip -n "$R" addr add 198.18.0.2/24 dev vr
+	ip -n "$A" -6 addr add 2001:db8:ffff::1/64 dev va nodad
+	ip -n "$R" -6 addr add 2001:db8:ffff::2/64 dev vr nodad
+	ip -n "$A" link set va up
+	ip -n "$R" link set vr up
+	RMAC=$(ip -n "$R" -j link show vr | jq -r '.[0].address')
+}
+
+# R takes every address as its own ("AnyIP"), so crafted packets to any
+# destination reach its INPUT hook.
+anyip() {
+	inR sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+		net.ipv4.conf.vr.rp_filter=0 net.ipv4.conf.all.accept_local=1 net.ipv4.conf.vr.accept_local=1
+	ip -n "$R" route add local 0.0.0.0/0 dev lo table local
+	ip -n "$R" -6 route add local ::/0 dev lo table local
+}
+
+args_for() { # policy file -> its options: tests/kernel/policies.args, or a "# portc-args:" first line
+	sed -n "s|^$1 ||p" tests/kernel/policies.args 2>/dev/null
+	sed -n '1s/^# portc-args: //p' "$1" | sed 's/--hook=[a-z]*//'
+}
+
+compile() { # backend policy out [extra args]
+	local be=$1 pol=$2 out=$3
+	shift 3
+	# shellcheck disable=SC2046
+	$PORTC compile -t "$be" $(args_for "$pol") "$@" "$pol" -o "$out" 2>"$tmp/compile.err"
+}
+
+load() { # ns backend out
+	local ns=$1 be=$2 out=$3
+	if [ "$be" = nftables ]; then
+		ip netns exec "$ns" nft -f "$out"
+	else
+		ip netns exec "$ns" ipset restore -exist -file "$out.ipset" &&
+			ip netns exec "$ns" iptables-restore "$out.v4" &&
+			ip netns exec "$ns" ip6tables-restore "$out.v6"
+	fi
+}
+
+# ---- load ---------------------------------------------------------------
+
+suite_load() {
+	for pol in policies/*.pol tests/kernel/*.pol tests/golden/nft/*.pol tests/golden/ipt/*.pol; do
+		for be in nftables iptables; do
+			out=$tmp/load
+			if ! compile "$be" "$pol" "$out"; then
+				bad "load: $pol does not compile for $be: $(cat "$tmp/compile.err")"
+				continue
+			fi
+			setup
+			if [ "$be" = nftables ]; then
+				inR nft -c -f "$out" || { bad "load: nft -c rejects $pol"; continue; }
+			else
+				inR ipset restore -exist -file "$out.ipset" || { bad "load: ipset rejects $pol"; continue; }
+				inR iptables-restore --test "$out.v4" || { bad "load: iptables-restore --test rejects $pol"; continue; }
+				inR ip6tables-restore --test "$out.v6" || { bad "load: ip6tables-restore --test rejects $pol"; continue; }
+			fi
+			# twice: the second load replaces the first
+			if load "$R" "$be" "$out" && load "$R" "$be" "$out"; then ok; else bad "load: $pol ($be) does not load"; fi
+		done
+	done
+}
+
+# ---- end to end -------------------------------------------------------------
+
+start_servers() {
+	for port in 8443 8023 9005; do
+		inR socat "TCP4-LISTEN:$port,bind=198.18.0.2,reuseaddr,fork" SYSTEM:cat >/dev/null 2>&1 &
+		inR socat "TCP6-LISTEN:$port,bind=[2001:db8:ffff::2],reuseaddr,fork" "SYSTEM:cat" >/dev/null 2>&1 &
+	done
+	for port in 5060 5061; do
+		inR socat -u "UDP4-RECV:$port,bind=198.18.0.2" "OPEN:$tmp/udp$port.v4,creat,append" >/dev/null 2>&1 &
+		inR socat -u "UDP6-RECV:$port,bind=[2001:db8:ffff::2]" "OPEN:$tmp/udp$port.v6,creat,append" >/dev/null 2>&1 &
+	done
+	sleep 0.5
+}
+
+stop_servers() {
+	ip netns pids "$R" 2>/dev/null | xargs -r kill 2>/dev/null
+	wait 2>/dev/null
+}
+
+# proto src sport dst dport: what really happens
+try() {
+	local proto=$1 src=$2 sport=$3 dst=$4 dport=$5 fam=4 bsrc=$2 bdst=$4
+	case $src in *:*) fam=6 bsrc="[$src]" bdst="[$dst]" ;; esac
+	if [ "$proto" = tcp ]; then
+		local t0 t1 out
+		t0=$(date +%s%N)
+		out=$(echo ping | inA timeout 6 socat -T3 - "TCP$fam:$bdst:$dport,bind=$bsrc:$sport,reuseaddr,connect-timeout=3" 2>&1)
+		t1=$(date +%s%N)
+		if [ "$out" = ping ]; then
+			echo allow
+		elif echo "$out" | grep -q "Connection refused" && [ $(((t1 - t0) / 1000000)) -lt 1500 ]; then
+			echo reject
+		else
+			echo deny
+		fi
+	else
+		local mark="m$RANDOM$RANDOM"
+		echo "$mark" | inA socat -u - "UDP$fam:$bdst:$dport,bind=$bsrc:$sport,reuseaddr" 2>/dev/null
+		sleep 0.3
+		if grep -q "$mark" "$tmp/udp$dport.v$fam" 2>/dev/null; then echo allow; else echo deny; fi
+	fi
+}
+
+suite_e2e() {
+	local pol=tests/kernel/e2e.pol
+	for be in nftables iptables; do
+		setup
+		compile "$be" "$pol" "$tmp/e2e" || { bad "e2e: compile"; continue; }
+		load "$R" "$be" "$tmp/e2e" || { bad "e2e: load ($be)"; continue; }
+		start_servers
+		n=0
+		while read -r proto src sport dst dport; do
+			[ -z "$proto" ] && continue
+			n=$((n + 1))
+			local qs=$src:$sport qd=$dst:$dport
+			case $src in *:*) qs="[$src]:$sport" qd="[$dst]:$dport" ;; esac
+			want=$($PORTC query --format=json "$pol" "$proto" "$qs" "$qd" | jq -r .verdict)
+			got=$(try "$proto" "$src" "$((sport + n))" "$dst" "$dport")
+			# UDP cannot tell deny from reject on the wire
+			[ "$proto" = udp ] && [ "$want" = reject ] && want=deny
+			if [ "$want" = "$got" ]; then ok; else bad "e2e ($be): $proto $src -> $dst:$dport: portc query says $want, the kernel did $got"; fi
+		done <<'EOF'
+tcp 198.18.0.1 41000 198.18.0.2 8443
+tcp 198.18.0.11 41000 198.18.0.2 8443
+tcp 198.18.0.1 41000 198.18.0.2 8023
+tcp 198.18.0.11 41000 198.18.0.2 8023
+tcp 198.18.0.1 40010 198.18.0.2 9005
+tcp 198.18.0.1 40500 198.18.0.2 9005
+udp 198.18.0.1 42000 198.18.0.2 5060
+udp 198.18.0.11 42000 198.18.0.2 5060
+udp 198.18.0.1 42000 198.18.0.2 5061
+tcp 2001:db8:ffff::1 43000 2001:db8:ffff::2 8443
+tcp 2001:db8:ffff::1 43000 2001:db8:ffff::2 8023
+tcp 2001:db8:ffff::1 43000 2001:db8:ffff::2 9005
+udp 2001:db8:ffff::1 44000 2001:db8:ffff::2 5060
+udp 2001:db8:ffff::1 44000 2001:db8:ffff::2 5061
+EOF
+		stop_servers
+	done
+}
+
+# ---- DSCP on the wire ---------------------------------------------------------
+
+suite_dscp() {
+	local pol=tests/kernel/marks.pol
+	for be in nftables iptables; do
+		setup
+		compile "$be" "$pol" "$tmp/marks" --hook=output || { bad "dscp: compile"; continue; }
+		load "$A" "$be" "$tmp/marks" || { bad "dscp: load ($be)"; continue; }
+		inR socat "TCP4-LISTEN:5006,bind=198.18.0.2,reuseaddr,fork" SYSTEM:cat >/dev/null 2>&1 &
+		sleep 0.3
+		inR "$PKT" recv 2 17 6 >"$tmp/marks.got" 2>"$tmp/marks.err" &
+		local rpid=$!
+		while ! grep -q ready "$tmp/marks.err" 2>/dev/null; do sleep 0.05; done
+		for i in 1 2 3; do printf 'PORTCu5004n%s.' "$i" | inA socat -u - UDP4:198.18.0.2:5004; done
+		printf 'PORTCu5005.' | inA socat -u - UDP4:198.18.0.2:5005
+		printf 'PORTCu5009.' | inA socat -u - UDP4:198.18.0.2:5009
+		printf 'PORTCu6v5004.' | inA socat -u - "UDP6:[2001:db8:ffff::2]:5004"
+		(printf 'PORTCt5006.'; sleep 0.3) | inA socat -T1 - TCP4:198.18.0.2:5006 >/dev/null 2>&1
+		wait "$rpid"
+		stop_servers
+		for want in "u5004n1 46" "u5004n2 46" "u5004n3 46" "u5005 34" "u5009 0" "u6v5004 46" "t5006 24"; do
+			set -- $want
+			got=$(awk -v id="$1" '$1 == id { print $4; exit }' "$tmp/marks.got")
+			if [ "$got" = "$2" ]; then ok; else bad "dscp ($be): $1 arrived with DSCP '${got:-nothing}', the policy sets $2"; fi
+		done
+	done
+}
+
+# ---- differential -------------------------------------------------------------
+
+# Sends the packets in $1 from A and prints what R received.
+exchange() {
+	inR "$PKT" recv 1 6 17 1 58 47 50 >"$tmp/got" 2>"$tmp/recv.err" &
+	local rpid=$!
+	while ! grep -q ready "$tmp/recv.err" 2>/dev/null; do sleep 0.05; done
+	inA "$PKT" send va "$RMAC" <"$1"
+	wait "$rpid"
+}
+
+differential() { # label policy backend [args]
+	local label=$1 pol=$2 be=$3
+	shift 3
+	setup
+	anyip
+	compile "$be" "$pol" "$tmp/diff" "$@" || { bad "differential $label: compile: $(cat "$tmp/compile.err")"; return; }
+	load "$R" "$be" "$tmp/diff" || { bad "differential $label ($be): load"; return; }
+	# shellcheck disable=SC2046
+	$DIFFGEN -I stdlib $(args_for "$pol") "$@" --seed "${SEED:-1}" --count "$COUNT" "$pol" >"$tmp/packets" ||
+		{ bad "differential $label: diffgen"; return; }
+	exchange "$tmp/packets"
+	# a packet arrived when its id, protocol and type did; allowed ones
+	# carry the policy's DSCP (nft marks the first packet; iptables cannot,
+	# mangle comes before filter on INPUT)
+	local result
+	result=$(awk -v be="$be" '
+		NR == FNR { got[$1 " " $2 " " $3] = $4; next }
+		{
+			key = $1 " " $3 " " $8
+			arrived = (key in got)
+			if (($9 == "allow") != arrived) {
+				bad++
+				if (bad <= 8) printf "  packet %s: %s %s %s:%s -> %s:%s type %s: reference %s, kernel %s\n", \
+					$1, ($2 == 4 ? "v4" : "v6"), $3, $4, $6, $5, $7, $8, $9, arrived ? "accepted" : "dropped"
+			} else if (arrived && be == "nftables" && got[key] != ($10 < 0 ? 0 : $10)) {
+				bad++
+				if (bad <= 8) printf "  packet %s: DSCP %s, reference %s\n", $1, got[key], $10
+			}
+			n++
+			if ($9 == "allow") allowed++
+		}
+		END { printf "%d %d %d\n", n, allowed, bad }' "$tmp/got" "$tmp/packets")
+	local summary
+	summary=$(echo "$result" | tail -1)
+	set -- $summary
+	if [ "${3:-1}" = 0 ]; then
+		ok
+		echo "  differential $label ($be): $1 packets, $2 allowed, 0 mismatches"
+	else
+		echo "$result" | sed '$d'
+		bad "differential $label ($be): ${3:-?} mismatches in ${1:-?} packets"
+	fi
+}
+
+suite_differential() {
+	for pol in policies/*.pol; do
+		for be in nftables iptables; do
+			SEED=7 differential "$(basename "$pol")" "$pol" "$be"
+		done
+	done
+	for seed in $SEEDS; do
+		python3 tests/kernel/genpolicy.py "$seed" 30 >"$tmp/gen$seed.pol"
+		if ! $PORTC check "$tmp/gen$seed.pol" >/dev/null 2>"$tmp/gen.err"; then
+			bad "generated policy $seed does not check: $(head -3 "$tmp/gen.err")"
+			continue
+		fi
+		for be in nftables iptables; do
+			SEED=$seed differential "generated-$seed" "$tmp/gen$seed.pol" "$be"
+		done
+		# the same policy, stateless: every ICMP type, no conntrack help
+		sed 's/^policy generated {/policy generated {\n    stateless;/' "$tmp/gen$seed.pol" >"$tmp/gen${seed}s.pol"
+		SEED=$seed differential "generated-$seed-stateless" "$tmp/gen${seed}s.pol" nftables
+	done
+}
+
+# ---- injection -----------------------------------------------------------------
+
+suite_injection() {
+	local pol=tests/kernel/injection.pol
+	setup
+	inR nft add table inet sentinel
+	compile nftables "$pol" "$tmp/inj" || { bad "injection: compile"; return; }
+	if inR nft -f "$tmp/inj" && inR nft -f "$tmp/inj"; then ok; else bad "injection: nft cannot load it"; fi
+	inR nft list tables | grep -q sentinel && ok || bad "injection: a note flushed the ruleset"
+	inR nft list tables | grep -q pwned && bad "injection: a note added a table" || ok
+	# exactly the rules portc wrote: the lines of the input chain
+	# (statements start two tabs in; lookup elements sit deeper)
+	want=$(awk '/^\tchain input/ { on = 1; next } on && /^\t}/ { on = 0 } on && /^\t\t[^\t}]/ && !/type filter hook/ { n++ } END { print n }' "$tmp/inj")
+	got=$(inR nft -j list chain inet portc_evil input | jq '[.nftables[] | select(.rule)] | length')
+	[ "$want" = "$got" ] && ok || bad "injection: the input chain has $got rules, portc wrote $want"
+	compile iptables "$pol" "$tmp/inj" || { bad "injection: compile (iptables)"; return; }
+	if load "$R" iptables "$tmp/inj"; then ok; else bad "injection: iptables-restore cannot load it"; fi
+	want=$(grep -c '^-A PORTC_evil ' "$tmp/inj.v4")
+	got=$(inR iptables-save -t filter | grep -c '^-A PORTC_evil ')
+	[ "$want" = "$got" ] && ok || bad "injection: iptables has $got rules in PORTC_evil, portc wrote $want"
+	inR iptables-save -t filter | grep -q '^COMMIT' && [ "$(inR iptables-save -t filter | grep -c '^\*filter')" = 1 ] && ok ||
+		bad "injection: a note opened a table"
+}
+
+for s in ${PORTC_KERNEL_SUITES:-load e2e dscp differential injection}; do
+	echo "-- $s"
+	"suite_$s"
+done
+echo "kernel: $pass passed, $fail failed"
+[ "$fail" = 0 ]
