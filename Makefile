@@ -49,7 +49,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # tools of the kernel tests (tests/kernel/)
 KTOOLS    := $(BUILD)/tests/pkt $(BUILD)/tests/diffgen
 
-.PHONY: all deps check check-unit check-golden check-kernel demo fuzz install clean
+.PHONY: all deps check check-unit check-golden check-kernel demo docs fuzz install clean
 .DEFAULT_GOAL := all
 
 all: deps $(PORTC)
@@ -106,6 +106,11 @@ check-unit: all $(UNIT_BINS)
 
 check-golden: all
 	@sh tests/run-golden.sh $(BUILD)/portc
+
+# ---- docs ------------------------------------------------------------------
+
+docs: all
+	@sh scripts/policy-docs.sh $(PORTC)
 
 # ---- demo -----------------------------------------------------------------
 

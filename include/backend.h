@@ -92,6 +92,12 @@ void quote_text(struct strbuf *sb, const char *text, size_t max);
 void rule_origin_text(const struct ir_rule *r, struct strbuf *sb);
 /* LEAD "origin: note", quoted, at most max bytes of text. */
 void put_rule_comment(struct strbuf *sb, const struct ir_rule *r, const char *lead, size_t max);
+/* "file:line: why it cannot be enforced. note", quoted, for a comment line. */
+void left_out_text(const struct ir_rule *r, struct strbuf *sb);
+/* A comment line (prefix, then the text) per unenforceable rule, after
+ * heading when there is any. */
+void put_left_out(const struct ir_policy *pol, struct strbuf *sb, const char *heading,
+		  const char *prefix);
 /* An identifier safe as an nft/ipset/iptables name: [a-z0-9_], never
  * starting with a digit, at most max bytes (shortened with a hash). */
 void safe_ident(struct strbuf *sb, const char *prefix, const char *name, size_t max);

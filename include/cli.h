@@ -75,5 +75,6 @@ int cmd_check(struct cli_opts *o);
 int cmd_fmt(struct cli_opts *o);
 int cmd_query(struct cli_opts *o);
 int cmd_compile(struct cli_opts *o);
+int cmd_doc(struct cli_opts *o);
 
 #endif

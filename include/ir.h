@@ -28,6 +28,7 @@ struct ir_rule {
 	bool log;
 	bool reverse;			/* the second direction of a '<->' rule */
 	const char *note;		/* NULL when the rule has none */
+	const char *service;		/* the service's name, when the rule names one */
 	const char *src_name;		/* the network's name, when a side is one name */
 	const char *dst_name;
 	struct loc origin;		/* the rule in its source file */

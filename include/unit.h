@@ -31,7 +31,8 @@ struct unit {
 	struct unit_opts opts;
 	struct ast_file **files;	/* imports before importers */
 	size_t nfiles, files_cap;
-	struct symtab syms;
+	struct symtab syms;		/* everything but policies */
+	struct symtab policies;		/* policies: a namespace of their own */
 	struct ir_unit ir;
 	bool root_unreadable;		/* the file named on the command line (exit 2) */
 };

@@ -30,5 +30,17 @@ echo
 run query --format=json -D office=198.18.0.0/16 -D phones=198.18.1.0/24 \
 	policies/branch-office.pol tcp 198.18.1.9:50000 198.51.100.7:5061
 
+say "the Webex Calling profile at a site: a call's audio is allowed and marked EF"
+run query --format=json -Wno-unenforceable -D site=198.18.0.0/16 policies/webex-calling.pol udp 198.18.1.5:8500 170.72.1.1:8500
+run query -Wno-unenforceable -D site=198.18.0.0/16 policies/webex-calling.pol tcp 198.18.1.5:40000 170.72.1.1:22
+
+say "compile it: nftables (first lines) and the counts"
+run compile -t nftables --stats -Wno-unenforceable -D site=198.18.0.0/16 policies/webex-calling.pol -o build/webex-calling.nft
+sed -n '1,12p' build/webex-calling.nft
+run compile -t iptables --stats -Wno-unenforceable -D site=198.18.0.0/16 policies/webex-calling.pol -o build/webex-calling
+
+say "render it as the vendor's table"
+run doc -Wno-unenforceable -D site=198.18.0.0/16 policies/webex-calling.pol | sed -n '1,12p'
+
 say "what a mistake looks like"
 run check docs/examples/mistakes.pol || echo "(exit $? : the policy is rejected)"

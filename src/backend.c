@@ -90,6 +90,38 @@ void put_rule_comment(struct strbuf *sb, const struct ir_rule *r, const char *le
 	sb_free(&t);
 }
 
+void left_out_text(const struct ir_rule *r, struct strbuf *sb)
+{
+	const char *file = r->origin.src ? r->origin.src->name : "?";
+	const char *slash = strrchr(file, '/');
+	struct strbuf t = { 0 };
+	sb_init(&t);
+	sb_printf(&t, "%s:%u: %s", slash ? slash + 1 : file, r->origin.line, r->unenforceable);
+	if (r->note)
+		sb_printf(&t, ". %s", r->note);
+	quote_text(sb, t.s, 400);
+	sb_free(&t);
+}
+
+void put_left_out(const struct ir_policy *pol, struct strbuf *sb, const char *heading,
+		  const char *prefix)
+{
+	bool any = false;
+	for (size_t i = 0; i < pol->nrules; i++) {
+		const struct ir_rule *r = &pol->rules[i];
+		/* one line per source rule, not per protocol it became */
+		if (!r->unenforceable || (i > 0 && pol->rules[i - 1].unenforceable &&
+					  pol->rules[i - 1].source == r->source))
+			continue;
+		if (!any && heading)
+			sb_puts(sb, heading);
+		any = true;
+		sb_puts(sb, prefix);
+		left_out_text(r, sb);
+		sb_putc(sb, '\n');
+	}
+}
+
 static uint32_t fnv32(const char *s)
 {
 	uint32_t h = 2166136261u;

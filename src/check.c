@@ -78,7 +78,11 @@ static void define_all(struct unit *u)
 			default:
 				BUG("unexpected %s at top level", node_kind_name(n->kind));
 			}
-			struct symbol *old = symtab_add(u->arena, &u->syms, s);
+			/* Policy names are only ever named by -p: they have a
+			 * namespace of their own, so a policy can share its name
+			 * with the network it protects. */
+			struct symtab *table = s->kind == SYM_POLICY ? &u->policies : &u->syms;
+			struct symbol *old = symtab_add(u->arena, table, s);
 			if (old)
 				redefinition(u, s->loc, s->name, old);
 		}

@@ -312,19 +312,7 @@ static void header(struct strbuf *sb, const struct ir_policy *pol, const struct 
 	quote_text(sb, pol->name, 100);
 	sb_printf(sb, ", hook %s.\n# Do not edit: change the policy and compile again. Load with: %s\n",
 		  hook_name(opts->hook), load);
-	for (size_t i = 0; i < pol->nrules; i++) {
-		const struct ir_rule *r = &pol->rules[i];
-		if (!r->unenforceable)
-			continue;
-		struct strbuf t = { 0 };
-		sb_init(&t);
-		rule_origin_text(r, &t);
-		sb_printf(&t, " -- %s", r->unenforceable);
-		sb_puts(sb, "# left out: ");
-		quote_text(sb, t.s, 300);
-		sb_putc(sb, '\n');
-		sb_free(&t);
-	}
+	put_left_out(pol, sb, NULL, "# left out: ");
 }
 
 static bool ipt_emit(const struct ir_policy *pol, const struct emit_opts *opts,

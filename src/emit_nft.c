@@ -484,25 +484,7 @@ static bool nft_emit(const struct ir_policy *pol, const struct emit_opts *opts,
 	sb_printf(out, ", hook %s.\n", hook);
 	sb_puts(out, "# Do not edit: change the policy and compile again. Load with: nft -f FILE\n");
 	sb_puts(out, "# The table is replaced as a whole, in one transaction.\n");
-	bool any_left = false;
-	for (size_t i = 0; i < pol->nrules; i++) {
-		const struct ir_rule *r = &pol->rules[i];
-		if (!r->unenforceable || (i > 0 && pol->rules[i - 1].origin.line == r->origin.line &&
-					  pol->rules[i - 1].origin.src == r->origin.src &&
-					  pol->rules[i - 1].unenforceable))
-			continue;
-		if (!any_left)
-			sb_puts(out, "#\n# Left out (a packet filter cannot match them):\n");
-		any_left = true;
-		struct strbuf t = { 0 };
-		sb_init(&t);
-		rule_origin_text(r, &t);
-		sb_printf(&t, " -- %s", r->unenforceable);
-		sb_puts(out, "#   ");
-		quote_text(out, t.s, 300);
-		sb_putc(out, '\n');
-		sb_free(&t);
-	}
+	put_left_out(pol, out, "#\n# Left out (a packet filter cannot match them):\n", "#   ");
 	sb_printf(out, "\ntable inet %s\ndelete table inet %s\n\ntable inet %s {\n", table.s, table.s, table.s);
 	for (size_t i = 0; i < n.sets.n; i++) {
 		const struct addr_set *ns = &n.sets.v[i];

@@ -33,6 +33,7 @@ void unit_init(struct unit *u, struct diag *d, const struct unit_opts *opts)
 	if (opts)
 		u->opts = *opts;
 	symtab_init(u->arena, &u->syms);
+	symtab_init(u->arena, &u->policies);
 }
 
 void unit_free(struct unit *u)
@@ -85,6 +86,12 @@ const char *load_stdlib_dir(void)
 		dir = xstrdup(PORTC_STDLIB_DIR);
 	if (!dir)
 		dir = exe_relative("../stdlib");
+	/* shown in diagnostics and notes: relative to here when it is below */
+	char cwd[PATH_MAX];
+	size_t n;
+	if (dir && getcwd(cwd, sizeof cwd) && (n = strlen(cwd)) > 1 &&
+	    strncmp(dir, cwd, n) == 0 && dir[n] == '/')
+		memmove(dir, dir + n + 1, strlen(dir + n + 1) + 1);
 	return dir;
 }
 

@@ -125,10 +125,17 @@ static void lower_rule(struct lower *l, struct node *r, const struct env *env)
 	for (size_t i = 0; i < r->u.rule.opts.n; i++) {
 		struct node *o = r->u.rule.opts.v[i];
 		switch (o->kind) {
-		case N_OPT_SERVICE:
+		case N_OPT_SERVICE: {
 			svc = svcval_union(a, svc, sema_services(&l->s, o->u.opt, env));
+			/* a rule with one named service keeps the name, for doc */
+			const struct node *first = o->u.opt->u.list.n == 1 ? o->u.opt->u.list.v[0] : NULL;
+			if (first && first->kind == N_REF && !have_svc)
+				base.service = side_name(first, env);
+			else
+				base.service = NULL;
 			have_svc = true;
 			break;
+		}
 		case N_OPT_SPORT:
 			base.sport = sema_ports(&l->s, o->u.opt, env);
 			break;
@@ -304,15 +311,11 @@ bool lower_unit(struct unit *u)
 	if (u->diag->errors != errors)
 		return false;
 	size_t npol = 0;
-	for (size_t i = 0; i < u->syms.norder; i++)
-		if (u->syms.order[i]->kind == SYM_POLICY)
-			npol++;
+	npol = u->policies.norder;
 	u->ir.policies = arena_calloc(u->arena, npol + 1, sizeof *u->ir.policies);
 	u->ir.n = 0;
-	for (size_t i = 0; i < u->syms.norder; i++) {
-		struct symbol *sym = u->syms.order[i];
-		if (sym->kind != SYM_POLICY)
-			continue;
+	for (size_t i = 0; i < u->policies.norder; i++) {
+		struct symbol *sym = u->policies.order[i];
 		struct ir_policy *p = &u->ir.policies[u->ir.n++];
 		p->name = sym->name;
 		p->loc = sym->node->loc;

@@ -43,6 +43,13 @@ const struct cli_spec cli_commands[] = {
 	  "  --check            print nothing; exit 1 if a file is not formatted\n"
 	  "  -w, --write        rewrite the files in place\n",
 	  CLI_OPT_FMT, 1, -1 },
+	{ "doc", cmd_doc, "doc [options] FILE [--format=md|html|dot] [-o OUT]",
+	  "render a policy as a port utilization table or a flow diagram",
+	  H_INCLUDE H_WARN
+	  "  -p POLICY          the policy to render (needed when a file has several)\n"
+	  "  --format=FORMAT    md (a Markdown table, default), html, or dot (Graphviz)\n"
+	  "  -o OUT             write OUT (atomically) instead of stdout\n",
+	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_FORMAT | CLI_OPT_OUTPUT, 1, 1 },
 	{ "query", cmd_query, "query [options] FILE PROTO SRC[:PORT] DST[:PORT]",
 	  "evaluate one packet against a policy (the reference semantics)",
 	  H_INCLUDE H_WARN

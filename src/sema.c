@@ -838,10 +838,12 @@ const struct value *sema_symbol(struct sema *s, struct symbol *sym)
 	s->formals = NULL;
 	struct node *value = sym->override ? sym->override : sym->node->u.def.value;
 	struct value v = { .vk = sym->vk, .dscp = -1 };
-	if (value)
+	if (value) {
 		v = sema_value(s, sym->vk, value, NULL);
-	else
-		v.unknown = true;	/* a parameter nobody set */
+	} else {
+		/* a parameter nobody set */
+		v.unknown = v.net.unknown = v.svc.unknown = true;
+	}
 	v.name = sym->name;
 	s->formals = saved;
 	s->depth--;

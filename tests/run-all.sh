@@ -18,7 +18,9 @@ suite unit sh tests/run-unit.sh "$B"
 suite golden sh tests/run-golden.sh "$P"
 suite bad-inputs sh tests/run-bad.sh "$P"
 suite bundled sh tests/run-bundled.sh "$P"
-suite docs python3 tests/run-docs.py "$P" docs/language.md docs/cli.md docs/lint.md
+suite docs python3 tests/run-docs.py "$P" docs/language.md docs/cli.md docs/lint.md docs/stdlib.md
+suite policy-docs sh scripts/policy-docs.sh "$P" --check
+suite vendor python3 tests/run-vendor.py "$P"
 suite kernel bash tests/kernel/run.sh "$B"
 # The fuzz target replays its seeds under clang's ASan and UBSan (a build of
 # its own); `make fuzz` runs the real campaign.

@@ -217,6 +217,8 @@ int main(int argc, char **argv)
 			rng_state ^= strtoull(argv[++i], NULL, 10) * 0x9E3779B97F4A7C15ull;
 		} else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
 			count = strtoul(argv[++i], NULL, 10);
+		} else if (strncmp(argv[i], "-W", 2) == 0) {
+			diag_parse_option(&o.diag, argv[i]);
 		} else {
 			file = argv[i];
 		}

@@ -70,6 +70,8 @@ inA() { ip netns exec "$A" "$@"; }
 inR() { ip netns exec "$R" "$@"; }
 
 # Fresh namespaces: A 198.18.0.1 (and .11), R 198.18.0.2; 2001:db8:ffff::1, ::2.
+# "setup bare" gives no addresses: with AnyIP, R answers for every address,
+# and a connected subnet of its own would swallow packets to it.
 setup() {
 	drop_ns
 	ip netns add "$A"
@@ -77,11 +79,13 @@ setup() {
 	ip link add va netns "$A" type veth peer name vr netns "$R"
 	ip -n "$A" link set lo up
 	ip -n "$R" link set lo up
-	ip -n "$A" addr add 198.18.0.1/24 dev va
-	ip -n "$A" addr add 198.18.0.11/24 dev va
-	ip -n "$R" addr add 198.18.0.2/24 dev vr
-	ip -n "$A" -6 addr add 2001:db8:ffff::1/64 dev va nodad
-	ip -n "$R" -6 addr add 2001:db8:ffff::2/64 dev vr nodad
+	if [ "${1:-}" != bare ]; then
+		ip -n "$A" addr add 198.18.0.1/24 dev va
+		ip -n "$A" addr add 198.18.0.11/24 dev va
+		ip -n "$R" addr add 198.18.0.2/24 dev vr
+		ip -n "$A" -6 addr add 2001:db8:ffff::1/64 dev va nodad
+		ip -n "$R" -6 addr add 2001:db8:ffff::2/64 dev vr nodad
+	fi
 	ip -n "$A" link set va up
 	ip -n "$R" link set vr up
 	RMAC=$(ip -n "$R" -j link show vr | jq -r '.[0].address')
@@ -266,7 +270,7 @@ exchange() {
 differential() { # label policy backend [args]
 	local label=$1 pol=$2 be=$3
 	shift 3
-	setup
+	setup bare
 	anyip
 	compile "$be" "$pol" "$tmp/diff" "$@" || { bad "differential $label: compile: $(cat "$tmp/compile.err")"; return; }
 	load "$R" "$be" "$tmp/diff" || { bad "differential $label ($be): load"; return; }
