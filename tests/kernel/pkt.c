@@ -176,8 +176,8 @@ static int cmd_send(const char *ifname, const char *mac)
 		}
 		/* a short pause every so often keeps the veth queue from
 		 * dropping what the test would then count as denied */
-		if (++n % 64 == 0) {
-			struct timespec ts = { 0, 2000000 };
+		if (++n % 32 == 0) {
+			struct timespec ts = { 0, 1000000 };
 			nanosleep(&ts, NULL);
 		}
 	}
