@@ -28,6 +28,9 @@ struct cli_opts {
 	bool write;			/* fmt -w */
 	bool stats;			/* compile --stats */
 	bool no_ndp;			/* compile --no-ndp */
+	bool all;			/* query --all */
+	bool brute_force;		/* lint --brute-force: the pairwise oracle */
+	bool collect_diags;		/* the command prints diagnostics itself */
 	int argc;			/* operands after the options */
 	char **argv;
 };
@@ -53,6 +56,7 @@ enum {
 	CLI_OPT_FMT = 1 << 6,		/* --check, -w */
 	CLI_OPT_TARGET = 1 << 7,	/* -t, --hook, --stats */
 	CLI_OPT_QUERY = 1 << 8,		/* --icmp-type, --table */
+	CLI_OPT_LINT = 1 << 9,		/* --stats, --brute-force */
 };
 
 extern const struct cli_spec cli_commands[];
@@ -76,5 +80,6 @@ int cmd_fmt(struct cli_opts *o);
 int cmd_query(struct cli_opts *o);
 int cmd_compile(struct cli_opts *o);
 int cmd_doc(struct cli_opts *o);
+int cmd_lint(struct cli_opts *o);
 
 #endif

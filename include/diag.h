@@ -35,6 +35,8 @@ extern const struct warn_info warn_table[];
  * names through the same table. */
 int warn_lookup(const char *name);
 
+struct witness;		/* lint.h */
+
 struct diag_record {
 	enum diag_level level;
 	int warn;		/* enum warn_id, or W_NONE */
@@ -45,6 +47,8 @@ struct diag_record {
 	size_t nnotes;
 	bool promoted;		/* a warning turned error by -Werror */
 	char *suppressed;	/* reason of an inline suppression, or NULL */
+	struct witness *witness; /* lint: a packet that shows the finding, or NULL */
+	char *witness_text;	/* the packet, written out */
 };
 
 struct diag_opts {
@@ -79,6 +83,9 @@ void diag_note(struct diag *d, struct loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Attaches a replacement for the last record's location. */
 void diag_fixit(struct diag *d, const char *replacement);
+
+/* Attaches a copy of a witness (and its text) to the last record. */
+void diag_witness(struct diag *d, const struct witness *w, size_t size, const char *text);
 
 /* Prints records not yet printed. */
 void diag_flush(struct diag *d, FILE *fp);

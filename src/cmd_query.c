@@ -74,6 +74,37 @@ static int parse_packet(struct cli_opts *o, struct packet *p)
 	return EXIT_OK;
 }
 
+static void print_matches(const struct ir_policy *pol, const struct packet *p)
+{
+	printf("matches:");
+	bool any = false;
+	for (size_t i = 0; i < pol->nrules; i++) {
+		const struct ir_rule *r = &pol->rules[i];
+		if (!ir_rule_matches(r, p))
+			continue;
+		printf("%s%s:%u:%u %s", any ? ", " : " ", r->origin.src->name, r->origin.line,
+		       r->origin.col, action_name(r->action));
+		any = true;
+	}
+	printf("%s\n", any ? "" : " none");
+}
+
+static json_t *matches_json(const struct ir_policy *pol, const struct packet *p)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < pol->nrules; i++) {
+		const struct ir_rule *r = &pol->rules[i];
+		if (!ir_rule_matches(r, p))
+			continue;
+		json_array_append_new(a, json_pack("{s:s, s:i, s:i, s:s, s:o}", "file", r->origin.src->name,
+						   "line", (json_int_t)r->origin.line, "column",
+						   (json_int_t)r->origin.col, "verdict", action_name(r->action),
+						   "dscp", r->action == ACT_ALLOW && r->dscp >= 0 ?
+						   json_integer(r->dscp) : json_null()));
+	}
+	return a;
+}
+
 static void print_text(const struct ir_policy *pol, const struct verdict *v, const struct packet *p)
 {
 	struct strbuf sb = { 0 };
@@ -104,7 +135,8 @@ static void print_text(const struct ir_policy *pol, const struct verdict *v, con
 	printf("policy:  %s\n", pol->name);
 }
 
-static int print_json(const struct ir_policy *pol, const struct verdict *v, const struct packet *p)
+static int print_json(const struct ir_policy *pol, const struct verdict *v, const struct packet *p,
+		      bool all)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "verdict", json_string(action_name(v->action)));
@@ -129,6 +161,10 @@ static int print_json(const struct ir_policy *pol, const struct verdict *v, cons
 	packet_format(p, &sb);
 	json_object_set_new(o, "packet", json_string(sb.s));
 	sb_free(&sb);
+	if (all) {
+		json_object_set_new(o, "matches", matches_json(pol, p));
+		json_object_set_new(o, "default", json_string(action_name(pol->dflt)));
+	}
 	int r = json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(o);
 	putchar('\n');
@@ -156,10 +192,13 @@ int cmd_query(struct cli_opts *o)
 			r = EXIT_USAGE;
 		} else {
 			struct verdict v = eval_packet(pol, &pkt);
-			if (strcmp(fmt, "json") == 0)
-				r = print_json(pol, &v, &pkt);
-			else
+			if (strcmp(fmt, "json") == 0) {
+				r = print_json(pol, &v, &pkt, o->all);
+			} else {
 				print_text(pol, &v, &pkt);
+				if (o->all)
+					print_matches(pol, &pkt);
+			}
 		}
 	}
 	unit_free(&u);

@@ -35,6 +35,8 @@ static void free_record(struct diag_record *r)
 	free(r->msg);
 	free(r->fixit);
 	free(r->suppressed);
+	free(r->witness);
+	free(r->witness_text);
 	free(r);
 }
 
@@ -181,6 +183,18 @@ void diag_fixit(struct diag *d, const char *replacement)
 	r->fixit = xstrdup(replacement);
 }
 
+void diag_witness(struct diag *d, const struct witness *w, size_t size, const char *text)
+{
+	if (d->last_dropped || d->nrecs == 0)
+		return;
+	struct diag_record *r = d->recs[d->nrecs - 1];
+	free(r->witness);
+	r->witness = xmalloc(size);
+	memcpy(r->witness, w, size);
+	free(r->witness_text);
+	r->witness_text = xstrdup(text);
+}
+
 /* GCC's colours: bold red errors, bold magenta warnings, bold cyan notes,
  * bold green carets. */
 #define C_BOLD "\033[1m"
@@ -292,12 +306,19 @@ void diag_print_record(const struct diag *d, const struct diag_record *r, FILE *
 	print_source_line(d, r, fp);
 	for (size_t i = 0; i < r->nnotes; i++)
 		diag_print_record(d, r->notes[i], fp);
+	if (r->witness_text) {
+		if (loc_valid(r->loc))
+			fprintf(fp, "%s:%u:%u: ", r->loc.src->name, r->loc.line, r->loc.col);
+		fprintf(fp, "%snote:%s for example: %s\n", color ? level_color[DIAG_NOTE] : "",
+			color ? C_RESET : "", r->witness_text);
+	}
 }
 
 void diag_flush(struct diag *d, FILE *fp)
 {
 	for (; d->printed < d->nrecs; d->printed++)
-		diag_print_record(d, d->recs[d->printed], fp);
+		if (!d->recs[d->printed]->suppressed)
+			diag_print_record(d, d->recs[d->printed], fp);
 	fflush(fp);
 }
 

@@ -5,6 +5,12 @@
 
 #include "cli.h"
 
+static void flush(struct diag *d, FILE *out)
+{
+	if (out)
+		diag_flush(d, out);
+}
+
 int driver_run(struct unit *u, struct diag *d, const struct cli_opts *o, const char *path,
 	       bool require_params)
 {
@@ -16,18 +22,20 @@ int driver_run(struct unit *u, struct diag *d, const struct cli_opts *o, const c
 		.require_params = require_params,
 	};
 	unit_init(u, d, &uo);
+	/* with collect_diags the caller prints them (lint's JSON and SARIF) */
+	FILE *out = o->collect_diags ? NULL : stderr;
 	bool ok = load_unit(u, path);
-	diag_flush(d, stderr);
+	flush(d, out);
 	if (u->root_unreadable)
 		return EXIT_USAGE;
 	if (!ok || diag_failed(d))
 		return EXIT_ERRORS;
 	ok = check_unit(u);
-	diag_flush(d, stderr);
+	flush(d, out);
 	if (!ok || diag_failed(d))
 		return EXIT_ERRORS;
 	ok = lower_unit(u);
-	diag_flush(d, stderr);
+	flush(d, out);
 	if (!ok || diag_failed(d))
 		return EXIT_ERRORS;
 	return EXIT_OK;

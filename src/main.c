@@ -50,12 +50,20 @@ const struct cli_spec cli_commands[] = {
 	  "  --format=FORMAT    md (a Markdown table, default), html, or dot (Graphviz)\n"
 	  "  -o OUT             write OUT (atomically) instead of stdout\n",
 	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_FORMAT | CLI_OPT_OUTPUT, 1, 1 },
+	{ "lint", cmd_lint, "lint [options] FILE...",
+	  "find conflicting, shadowed and redundant rules, and address and port slips",
+	  H_INCLUDE H_WARN
+	  "  -p POLICY          lint this policy (default: every policy of each FILE)\n"
+	  "  --format=FORMAT    text (default), json, or sarif (SARIF 2.1.0, for code scanning)\n"
+	  "  --stats            print how many rules and overlapping pairs were looked at\n",
+	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_FORMAT | CLI_OPT_LINT, 1, -1 },
 	{ "query", cmd_query, "query [options] FILE PROTO SRC[:PORT] DST[:PORT]",
 	  "evaluate one packet against a policy (the reference semantics)",
 	  H_INCLUDE H_WARN
 	  "  -p POLICY          the policy to ask (needed when a file has several)\n"
 	  "  --format=text|json print the answer as text (default) or one JSON object\n"
-	  "  --icmp-type=TYPE   the ICMP/ICMPv6 type (name or number; default echo-request)\n",
+	  "  --icmp-type=TYPE   the ICMP/ICMPv6 type (name or number; default echo-request)\n"
+	  "  --all              also list every other rule the packet matches, in order\n",
 	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_FORMAT | CLI_OPT_QUERY, 4, 4 },
 };
 const size_t cli_ncommands = ARRAY_LEN(cli_commands);
@@ -89,7 +97,7 @@ static const struct cli_spec *find_command(const char *name)
 
 enum {
 	OPT_COLOR = 256, OPT_FORMAT, OPT_DUMP, OPT_CHECK, OPT_HOOK, OPT_STATS,
-	OPT_TABLE, OPT_ICMP_TYPE, OPT_NO_NDP,
+	OPT_TABLE, OPT_ICMP_TYPE, OPT_NO_NDP, OPT_BRUTE, OPT_ALL,
 };
 
 static bool parse_define(struct cli_opts *o, const char *arg)
@@ -127,8 +135,10 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		{ "hook", required_argument, NULL, OPT_HOOK },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "table", required_argument, NULL, OPT_TABLE },
+		{ "all", no_argument, NULL, OPT_ALL },
 		{ "icmp-type", required_argument, NULL, OPT_ICMP_TYPE },
 		{ "no-ndp", no_argument, NULL, OPT_NO_NDP },
+		{ "brute-force", no_argument, NULL, OPT_BRUTE },
 		{ "output", required_argument, NULL, 'o' },
 		{ "target", required_argument, NULL, 't' },
 		{ "policy", required_argument, NULL, 'p' },
@@ -148,11 +158,13 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		case 'W': case OPT_COLOR: need = CLI_OPT_WARN; break;
 		case 'p': need = CLI_OPT_POLICY; break;
 		case 'o': need = CLI_OPT_OUTPUT; break;
-		case 't': case OPT_HOOK: case OPT_STATS: case OPT_NO_NDP: need = CLI_OPT_TARGET; break;
+		case 't': case OPT_HOOK: case OPT_NO_NDP: need = CLI_OPT_TARGET; break;
+		case OPT_STATS: need = CLI_OPT_TARGET | CLI_OPT_LINT; break;
+		case OPT_BRUTE: need = CLI_OPT_LINT; break;
 		case OPT_FORMAT: need = CLI_OPT_FORMAT; break;
 		case OPT_DUMP: need = CLI_OPT_DUMP; break;
 		case OPT_CHECK: case 'w': need = CLI_OPT_FMT; break;
-		case OPT_TABLE: case OPT_ICMP_TYPE: need = CLI_OPT_QUERY; break;
+		case OPT_TABLE: case OPT_ICMP_TYPE: case OPT_ALL: need = CLI_OPT_QUERY; break;
 		case 'h':
 			cli_usage(spec, stdout);
 			exit(EXIT_OK);
@@ -164,7 +176,7 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 			fprintf(stderr, "try 'portc help %s'\n", spec->name);
 			return EXIT_USAGE;
 		}
-		if (!(spec->opts & need)) {
+		if (!(spec->opts & need)) {	/* any of the bits will do */
 			diag_plain("'portc %s' does not take option '%s'", spec->name, argv[optind - 1]);
 			fprintf(stderr, "try 'portc help %s'\n", spec->name);
 			return EXIT_USAGE;
@@ -206,11 +218,13 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		case OPT_HOOK: o->hook = optarg; break;
 		case OPT_STATS: o->stats = true; break;
 		case OPT_NO_NDP: o->no_ndp = true; break;
+		case OPT_BRUTE: o->brute_force = true; break;
 		case OPT_FORMAT: o->format = optarg; break;
 		case OPT_DUMP: o->dump = optarg; break;
 		case OPT_CHECK: o->check_only = true; break;
 		case 'w': o->write = true; break;
 		case OPT_TABLE: o->table = optarg; break;
+		case OPT_ALL: o->all = true; break;
 		case OPT_ICMP_TYPE: o->icmp_type = optarg; break;
 		}
 	}

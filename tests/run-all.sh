@@ -19,6 +19,8 @@ suite golden sh tests/run-golden.sh "$P"
 suite bad-inputs sh tests/run-bad.sh "$P"
 suite bundled sh tests/run-bundled.sh "$P"
 suite docs python3 tests/run-docs.py "$P" docs/language.md docs/cli.md docs/lint.md docs/stdlib.md
+# Debian's python3: it has python3-jsonschema for the SARIF schema
+suite lint /usr/bin/python3 tests/run-lint.py "$P"
 suite policy-docs sh scripts/policy-docs.sh "$P" --check
 suite vendor python3 tests/run-vendor.py "$P"
 suite kernel bash tests/kernel/run.sh "$B"

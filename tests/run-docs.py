@@ -15,6 +15,34 @@ import sys
 import tempfile
 
 portc = os.path.abspath(sys.argv[1])
+# --update DOC: rewrite the outputs of DOC's console blocks (review the diff)
+update = len(sys.argv) > 2 and sys.argv[2] == "--update"
+if update:
+    doc = sys.argv[3]
+    env0 = dict(os.environ, NO_COLOR="1")
+    env0.pop("PORTC_PATH", None)
+    out, in_console = [], False
+    for line in open(doc, encoding="utf-8").read().split("\n"):
+        if line.startswith("```console"):
+            in_console = True
+            out.append(line)
+            continue
+        if in_console and line.startswith("```"):
+            in_console = False
+            out.append(line)
+            continue
+        if in_console:
+            if line.startswith("$ "):
+                out.append(line)
+                argv = shlex.split(line[2:])
+                argv[0] = portc
+                r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True, env=env0)
+                out.extend(r.stdout.rstrip("\n").split("\n"))
+            continue
+        out.append(line)
+    open(doc, "w", encoding="utf-8").write("\n".join(out))
+    sys.exit(0)
 failures = 0
 runs = 0
 env = dict(os.environ, NO_COLOR="1")

@@ -42,13 +42,19 @@ compare() { # case expected actual
 	fi
 }
 
-for f in tests/golden/diag/*.pol; do
-	exp=${f%.pol}.expected
-	# shellcheck disable=SC2046
-	$PORTC check $(args_of "$f") "$f" >/dev/null 2>"$tmp/out"
-	echo "exit $?" >>"$tmp/out"
-	compare "$f" "$exp" "$tmp/out"
-done
+# Diagnostics-only suites: `portc CMD X.pol` -> X.expected (stderr, then "exit N").
+#   tests/golden/diag/X.pol   portc check
+#   tests/golden/lint/X.pol   portc lint
+stderr_suite() {
+	for f in tests/golden/$1/*.pol; do
+		# shellcheck disable=SC2046
+		$PORTC "$2" $(args_of "$f") "$f" >/dev/null 2>"$tmp/out"
+		echo "exit $?" >>"$tmp/out"
+		compare "$f" "${f%.pol}.expected" "$tmp/out"
+	done
+}
+stderr_suite diag check
+stderr_suite lint lint
 
 for f in tests/golden/ir/*.pol; do
 	exp=${f%.pol}.expected

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""run-lint.py PORTC - lint beyond the golden files.
+
+1. Every witness packet lint prints is replayed with `portc query --all`
+   and must behave as the finding claims (who matches it, who decides it,
+   and what would decide it without the rule).
+2. On generated policies of up to 2,000 rules, with several seeds, the
+   findings equal those of the brute-force pairwise oracle
+   (`portc lint --brute-force`) exactly.
+3. `--format=sarif` validates against the SARIF 2.1.0 schema
+   (tests/sarif/, checked with Debian's python3-jsonschema).
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+portc = os.path.abspath(sys.argv[1])
+env = dict(os.environ, NO_COLOR="1")
+env.pop("PORTC_PATH", None)
+failures = 0
+checked = 0
+
+
+def fail(msg):
+    global failures
+    failures += 1
+    print("FAIL " + msg)
+
+
+def run(args, check=False):
+    r = subprocess.run([portc, *args], capture_output=True, text=True, env=env)
+    return r
+
+
+def lint_json(path, args=(), brute=False):
+    r = run(["lint", "--format=json", "-Wno-unenforceable", *args,
+             *(["--brute-force"] if brute else []), path])
+    if r.returncode > 1:
+        fail(f"lint {path}: exit {r.returncode}: {r.stderr}")
+        return []
+    return json.loads(r.stdout)["findings"]
+
+
+def where(loc):
+    return None if loc is None else (loc["file"], loc["line"], loc["column"])
+
+
+def query_args(packet):
+    # "tcp 10.0.0.1:40000 -> 192.0.2.2:443", "icmp a -> b type echo-request"
+    words = packet.split()
+    proto, rest = (words[1], words[2:]) if words[0] == "proto" else (words[0], words[1:])
+    src, dst = rest[0], rest[2]
+    extra = ["--icmp-type=" + rest[4]] if len(rest) > 4 and rest[3] == "type" else []
+    return [*extra, proto, src, dst]
+
+
+def check_witnesses(path, args=(), limit=150):
+    global checked
+    for f in lint_json(path, args)[:limit]:
+        w = f.get("witness")
+        if not w:
+            continue
+        checked += 1
+        r = run(["query", "--all", "--format=json", "-Wno-unenforceable", *args, path,
+                 *query_args(w["packet"])])
+        if r.returncode != 0:
+            fail(f"{path}: query for witness {w['packet']!r} failed: {r.stderr}")
+            continue
+        q = json.loads(r.stdout)
+        ms = [where(m) for m in q["matches"]]
+        got = where(q["rule"]) if q["rule"] else None
+        name = f["name"]
+        tag = f"{path}: {name} at line {f['location']['line']}: witness {w['packet']}"
+        if got != where(w["decided_by"]):
+            fail(f"{tag}: decided by {got}, lint said {where(w['decided_by'])}")
+            continue
+        mine = where(w["matches"])
+        if mine not in ms:
+            fail(f"{tag}: does not match the rule it is said to match")
+            continue
+        entry = q["matches"][ms.index(mine)]
+        decider = q["matches"][ms.index(got)] if got in ms else None
+        if w["same_without"]:
+            # decided by the rule; without it, the next rule (or the default) says the same
+            after = [m for m in q["matches"][ms.index(mine) + 1:] if where(m) != mine]
+            if after:
+                same = after[0]["verdict"] == entry["verdict"] and after[0]["dscp"] == entry["dscp"]
+            else:
+                same = q["default"] == entry["verdict"] and entry["dscp"] is None
+            if got != mine or not same:
+                fail(f"{tag}: without the rule the verdict would change")
+        elif w["also_matches"] is not None:
+            # a pairwise finding: the other rule matches it too, and the two
+            # differ as the finding says
+            other = where(w["also_matches"])
+            if other not in ms:
+                fail(f"{tag}: the other rule does not match it")
+                continue
+            oentry = q["matches"][ms.index(other)]
+            if name in ("shadowed", "redundant"):
+                # this rule never decides it: something before it does
+                if got is None or ms.index(got) >= ms.index(mine):
+                    fail(f"{tag}: the rule decides it, yet it is said never to match")
+            if name in ("shadowed", "correlated", "generalization") and oentry["verdict"] == entry["verdict"]:
+                fail(f"{tag}: the two rules do not differ in action")
+            if name == "redundant" and oentry["verdict"] != entry["verdict"]:
+                fail(f"{tag}: the two rules differ in action")
+            if name == "qos-conflict" and oentry["dscp"] == entry["dscp"]:
+                fail(f"{tag}: the two rules do not mark differently")
+
+
+# 1. witnesses: the golden lint cases, the bundled policies, generated ones
+for path in sorted(glob.glob("tests/golden/lint/*.pol")):
+    check_witnesses(path)
+check_witnesses("policies/webex-calling.pol", ["-D", "site=198.18.0.0/16", "-D", "dns=192.0.2.53"])
+check_witnesses("tests/vendor/webex-roles.pol")
+check_witnesses("policies/branch-office.pol")
+
+tmp = os.path.join("build", "lint-gen")
+os.makedirs(tmp, exist_ok=True)
+sizes = [(1, 200), (2, 500), (3, 1000), (4, 2000), (5, 2000)]
+for seed, n in sizes:
+    path = os.path.join(tmp, f"gen-{seed}-{n}.pol")
+    with open(path, "w") as out:
+        subprocess.run([sys.executable, "tests/kernel/genpolicy.py", str(seed), str(n)],
+                       stdout=out, check=True)
+    if seed <= 2:
+        check_witnesses(path)
+    # 2. the oracle
+    fast = lint_json(path)
+    slow = lint_json(path, brute=True)
+    key = lambda f: (f["name"], where(f["location"]), [where(x["location"]) for x in f["notes"]],
+                     (f["witness"] or {}).get("packet"))
+    a, b = [key(f) for f in fast], [key(f) for f in slow]
+    if a != b:
+        only_a = [x for x in a if x not in b][:3]
+        only_b = [x for x in b if x not in a][:3]
+        fail(f"{path}: {len(a)} findings, the oracle {len(b)}; only lint: {only_a}; only oracle: {only_b}")
+    else:
+        print(f"  {path}: {len(a)} findings, the same as the pairwise oracle")
+
+# 3. SARIF against the schema
+try:
+    import jsonschema
+except ImportError:
+    jsonschema = None
+if jsonschema is None:
+    fail("python3-jsonschema is not installed: cannot validate SARIF")
+else:
+    schema = json.load(open("tests/sarif/sarif-schema-2.1.0.json"))
+    for path in sorted(glob.glob("tests/golden/lint/*.pol")) + ["policies/branch-office.pol"]:
+        r = run(["lint", "--format=sarif", path])
+        doc = json.loads(r.stdout)
+        try:
+            jsonschema.validate(doc, schema)
+        except jsonschema.ValidationError as e:
+            fail(f"{path}: SARIF does not validate: {e.message}")
+            continue
+        for res in doc["runs"][0]["results"]:
+            region = res["locations"][0]["physicalLocation"]["region"]
+            if region.get("startLine", 0) < 1 or region.get("startColumn", 0) < 1:
+                fail(f"{path}: a SARIF result without line and column")
+        checked += 1
+
+print(f"lint: {checked} witnesses and SARIF documents checked, {failures} failed")
+sys.exit(1 if failures else 0)
