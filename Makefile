@@ -3,6 +3,7 @@
 #   make            build build/portc
 #   make demo       check, query and compile the bundled policies
 #   make check      run every test (SANITIZE=1 for ASan+UBSan)
+#   make bench      lint at 1k/10k/100k rules against a brute-force baseline
 #   make fuzz       build the parser fuzzer and run it for a while
 #   make install    install under $(PREFIX) (DESTDIR honoured)
 #
@@ -49,7 +50,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # tools of the kernel tests (tests/kernel/)
 KTOOLS    := $(BUILD)/tests/pkt $(BUILD)/tests/diffgen
 
-.PHONY: all deps check check-unit check-golden check-kernel demo docs fuzz install clean
+.PHONY: all deps check check-unit check-golden check-kernel demo docs bench fuzz install clean
 .DEFAULT_GOAL := all
 
 all: deps $(PORTC)
@@ -120,6 +121,16 @@ demo: all
 # ---- fuzzing ----------------------------------------------------------------
 
 FUZZ_SECONDS ?= 60
+# ClassBench sets from CLASSBENCH (the workspace's copy by default), and
+# synthetic ones; see bench/README.md.
+CLASSBENCH ?= ../shared/bench/classbench
+bench: all $(BUILD)/bench/peakrss
+	python3 -u bench/lint-bench.py $(PORTC) $(CLASSBENCH)
+
+$(BUILD)/bench/peakrss: bench/peakrss.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wall -Wextra -o $@ $<
+
 fuzz: deps
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 

@@ -62,6 +62,7 @@ struct diag {
 	struct diag_opts opts;
 	struct diag_record **recs;
 	size_t nrecs, cap;
+	size_t *seen, nseen;	/* hash of recs (index + 1; 0 free), for dropping repeats */
 	size_t printed;		/* records before this index are out */
 	size_t errors, warnings;
 	bool last_dropped;	/* notes after a dropped record are dropped too */

@@ -43,6 +43,10 @@ bool box_intersect(const struct box *a, const struct box *b, struct box *out);
 bool box_contains(const struct box *outer, const struct box *inner);
 bool box_overlaps(const struct box *a, const struct box *b);
 bool box_has_point(const struct box *b, const struct packet *p);	/* p of the box's family */
+/* The box's size: the sum over its dimensions of the bits of its width. */
+unsigned box_bits(const struct box *b);
+/* The box holding just p. */
+void box_of_packet(const struct packet *p, struct box *out);
 /* a minus b, as at most 2*PS_DIMS disjoint boxes appended to out. */
 void box_subtract(const struct box *a, const struct box *b, struct boxes *out);
 

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "util.h"
@@ -45,8 +46,10 @@ void diag_free(struct diag *d)
 	for (size_t i = 0; i < d->nrecs; i++)
 		free_record(d->recs[i]);
 	free(d->recs);
+	free(d->seen);
 	d->recs = NULL;
-	d->nrecs = d->cap = 0;
+	d->seen = NULL;
+	d->nrecs = d->cap = d->nseen = 0;
 }
 
 bool diag_parse_option(struct diag_opts *o, const char *arg)
@@ -100,6 +103,25 @@ static bool same_record(const struct diag_record *a, const struct diag_record *b
 	       strcmp(a->msg, b->msg) == 0;
 }
 
+static size_t record_hash(const struct diag_record *r)
+{
+	size_t h = 1469598103934665603u;
+	for (const char *s = r->msg; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	h ^= (uintptr_t)r->loc.src + r->loc.line * 31u + r->loc.col * 1009u;
+	h ^= (size_t)r->level * 7919u + (size_t)r->warn * 104729u;
+	return h * 0x9E3779B97F4A7C15u;
+}
+
+/* The slot of r in the hash: where an equal record sits, or a free one. */
+static size_t *seen_slot(struct diag *d, const struct diag_record *r)
+{
+	size_t mask = d->nseen - 1;
+	for (size_t k = record_hash(r) & mask;; k = (k + 1) & mask)
+		if (d->seen[k] == 0 || same_record(d->recs[d->seen[k] - 1], r))
+			return &d->seen[k];
+}
+
 static struct diag_record *add(struct diag *d, enum diag_level level, int warn,
 			       struct loc loc, char *msg)
 {
@@ -108,19 +130,27 @@ static struct diag_record *add(struct diag *d, enum diag_level level, int warn,
 	r->warn = warn;
 	r->loc = loc;
 	r->msg = msg;
-	/* The same fact found twice (a ruleset used twice, say) is said once. */
-	for (size_t i = 0; i < d->nrecs; i++) {
-		if (same_record(d->recs[i], r)) {
-			free_record(r);
-			d->last_dropped = true;
-			return NULL;
-		}
+	/* The same fact found twice (a ruleset used twice, say) is said once;
+	 * a hash, since lint on a large policy makes many records. */
+	if (2 * (d->nrecs + 1) > d->nseen) {
+		free(d->seen);
+		d->nseen = d->nseen ? 2 * d->nseen : 64;
+		d->seen = xcalloc(d->nseen, sizeof *d->seen);
+		for (size_t i = 0; i < d->nrecs; i++)
+			*seen_slot(d, d->recs[i]) = i + 1;
+	}
+	size_t *slot = seen_slot(d, r);
+	if (*slot) {
+		free_record(r);
+		d->last_dropped = true;
+		return NULL;
 	}
 	if (d->nrecs == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 16;
 		d->recs = xrealloc(d->recs, d->cap * sizeof *d->recs);
 	}
 	d->recs[d->nrecs++] = r;
+	*slot = d->nrecs;
 	d->last_dropped = false;
 	if (level == DIAG_ERROR)
 		d->errors++;

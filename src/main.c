@@ -55,7 +55,9 @@ const struct cli_spec cli_commands[] = {
 	  H_INCLUDE H_WARN
 	  "  -p POLICY          lint this policy (default: every policy of each FILE)\n"
 	  "  --format=FORMAT    text (default), json, or sarif (SARIF 2.1.0, for code scanning)\n"
-	  "  --stats            print how many rules and overlapping pairs were looked at\n",
+	  "  --stats            print how many rules, rule pairs listed and undecided rules\n"
+	  "  --brute-force      compare every pair of rules, never sample (the slow oracle\n"
+	  "                     the fast engine is tested against; same findings)\n",
 	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_FORMAT | CLI_OPT_LINT, 1, -1 },
 	{ "query", cmd_query, "query [options] FILE PROTO SRC[:PORT] DST[:PORT]",
 	  "evaluate one packet against a policy (the reference semantics)",

@@ -12,6 +12,7 @@
 """
 import glob
 import json
+import random
 import os
 import subprocess
 import sys
@@ -120,13 +121,54 @@ check_witnesses("policies/branch-office.pol")
 
 tmp = os.path.join("build", "lint-gen")
 os.makedirs(tmp, exist_ok=True)
-sizes = [(1, 200), (2, 500), (3, 1000), (4, 2000), (5, 2000)]
+
+
+def classbench_like(seed, n, path):
+    """A firewall-like set in ClassBench's format, through the bench's
+    converter: mostly narrow rules, and a quarter wide ones (any source
+    port, a /0 or /8 on one side). A wide rule meets many earlier rules
+    yet decides most of its own packets, so lint takes its sampling path
+    (analyze_live) for it, which the generated sets above rarely reach."""
+    rnd = random.Random(seed)
+    lines = []
+
+    def prefix(lengths):
+        return (f"198.{18 + rnd.randrange(2)}.{rnd.randrange(256)}.{rnd.randrange(256)}"
+                f"/{rnd.choice(lengths)}")
+
+    def ports():
+        lo = rnd.choice([0, 53, 80, 443, 1024, 5060])
+        hi = rnd.choice([lo, min(65535, lo + 1000)])
+        return f"{lo} : {hi}"
+
+    for _ in range(n):
+        proto = rnd.choice(["0x06/0xFF", "0x11/0xFF"])
+        if rnd.random() < 0.25:
+            src, dst = prefix([0, 8]), prefix([16, 24])
+            if rnd.random() < 0.5:
+                src, dst = dst, src
+            sp, dp = "0 : 65535", ports()
+        else:
+            src, dst = prefix([16, 24, 28, 32]), prefix([16, 24, 28, 32])
+            sp, dp = ports(), ports()
+        lines.append(f"@{src}\t{dst}\t{sp}\t{dp}\t{proto}\t0x0000/0x0000")
+    src = path + ".cb"
+    with open(src, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(path, "w") as out:
+        subprocess.run([sys.executable, "bench/classbench2pol.py", src], stdout=out, check=True)
+
+
+sizes = [(1, 200), (2, 500), (3, 1000), (4, 2000), (5, 2000), (11, 2000), (12, 2000)]
 for seed, n in sizes:
     path = os.path.join(tmp, f"gen-{seed}-{n}.pol")
-    with open(path, "w") as out:
-        subprocess.run([sys.executable, "tests/kernel/genpolicy.py", str(seed), str(n)],
-                       stdout=out, check=True)
-    if seed <= 2:
+    if seed > 10:
+        classbench_like(seed, n, path)
+    else:
+        with open(path, "w") as out:
+            subprocess.run([sys.executable, "tests/kernel/genpolicy.py", str(seed), str(n)],
+                           stdout=out, check=True)
+    if seed in (1, 2, 11):
         check_witnesses(path)
     # 2. the oracle
     fast = lint_json(path)
