@@ -15,6 +15,8 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 DATADIR   ?= $(PREFIX)/share/portc
 MANDIR    ?= $(PREFIX)/share/man
+LIBDIR    ?= $(PREFIX)/lib
+INCDIR    ?= $(PREFIX)/include
 DESTDIR   ?=
 
 CC        ?= cc
@@ -44,16 +46,21 @@ SRCS      := $(filter-out src/main.c,$(wildcard src/*.c))
 OBJS      := $(SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/parser.o $(BUILD)/lexer.o
 CORE      := $(BUILD)/libportc-core.a
 PORTC     := $(BUILD)/portc
+# libportc: load and query matching tables; depends on nothing of the compiler
+LIB_A     := $(BUILD)/libportc.a
+LIB_SO    := $(BUILD)/libportc.so
+LIB_OBJS  := $(BUILD)/lib/match.o
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # tools of the kernel tests (tests/kernel/)
 KTOOLS    := $(BUILD)/tests/pkt $(BUILD)/tests/diffgen
+TTOOLS    := $(BUILD)/tests/tablecheck
 
 .PHONY: all deps check check-unit check-golden check-kernel demo docs bench fuzz install clean
 .DEFAULT_GOAL := all
 
-all: deps $(PORTC)
+all: deps $(PORTC) $(LIB_A) $(LIB_SO)
 
 deps:
 	@sh scripts/deps.sh
@@ -79,24 +86,37 @@ $(BUILD)/%.o: src/%.c $(BUILD)/parser.h | $(BUILD)/.dir
 $(CORE): $(OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(PORTC): $(BUILD)/main.o $(CORE)
+$(BUILD)/lib/%.o: src/lib/%.c | $(BUILD)/.dir
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(WARN) -fPIC -Iinclude -MMD -MP -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libportc.so.1 -o $@ $^
+
+$(PORTC): $(BUILD)/main.o $(CORE) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(CORE) | $(BUILD)/.dir
-	$(CC) $(ALL_CFLAGS) $(WARN) -Wno-missing-prototypes $(CPPFLAGS) -o $@ $< $(CORE) \
+$(BUILD)/tests/%: tests/unit/%.c $(CORE) $(LIB_A) | $(BUILD)/.dir
+	$(CC) $(ALL_CFLAGS) $(WARN) -Wno-missing-prototypes $(CPPFLAGS) -o $@ $< $(CORE) $(LIB_A) \
 		$(LDFLAGS) $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/pkt: tests/kernel/pkt.c | $(BUILD)/.dir
 	$(CC) $(ALL_CFLAGS) -Wall -Wextra -Werror -o $@ $< $(LDFLAGS)
 
-$(BUILD)/tests/diffgen: tests/kernel/diffgen.c $(CORE) | $(BUILD)/.dir
-	$(CC) $(ALL_CFLAGS) $(WARN) -Wno-missing-prototypes $(CPPFLAGS) -o $@ $< $(CORE) $(LDFLAGS) $(LDLIBS)
+$(BUILD)/tests/diffgen: tests/kernel/diffgen.c $(CORE) $(LIB_A) | $(BUILD)/.dir
+	$(CC) $(ALL_CFLAGS) $(WARN) -Wno-missing-prototypes $(CPPFLAGS) -o $@ $< $(CORE) $(LIB_A) $(LDFLAGS) $(LDLIBS)
 
--include $(wildcard $(BUILD)/*.d)
+$(BUILD)/tests/tablecheck: tests/table/tablecheck.c $(CORE) $(LIB_A) | $(BUILD)/.dir
+	$(CC) $(ALL_CFLAGS) $(WARN) -Wno-missing-prototypes $(CPPFLAGS) -o $@ $< $(CORE) $(LIB_A) $(LDFLAGS) $(LDLIBS)
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/lib/*.d)
 
 # ---- tests ----------------------------------------------------------------
 
-check: all $(UNIT_BINS) $(KTOOLS)
+check: all $(UNIT_BINS) $(KTOOLS) $(TTOOLS)
 	@sh tests/run-all.sh $(BUILD)
 
 check-kernel: all $(KTOOLS)
@@ -118,9 +138,8 @@ docs: all
 demo: all
 	@sh scripts/demo.sh $(PORTC)
 
-# ---- fuzzing ----------------------------------------------------------------
+# ---- benchmarks ---------------------------------------------------------------
 
-FUZZ_SECONDS ?= 60
 # ClassBench sets from CLASSBENCH (the workspace's copy by default), and
 # synthetic ones; see bench/README.md.
 CLASSBENCH ?= ../shared/bench/classbench
@@ -131,6 +150,9 @@ $(BUILD)/bench/peakrss: bench/peakrss.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Wall -Wextra -o $@ $<
 
+# ---- fuzzing ----------------------------------------------------------------
+
+FUZZ_SECONDS ?= 60
 fuzz: deps
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
@@ -141,6 +163,14 @@ install: all
 	install -m 755 $(PORTC) $(DESTDIR)$(BINDIR)/portc
 	cd stdlib && find . -name '*.pol' -exec install -D -m 644 {} $(DESTDIR)$(DATADIR)/stdlib/{} \;
 	install -m 644 docs/portc.1 $(DESTDIR)$(MANDIR)/man1/portc.1
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/portc
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libportc.a
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/libportc.so.1
+	ln -sf libportc.so.1 $(DESTDIR)$(LIBDIR)/libportc.so
+	install -m 644 include/portc/match.h include/portc/table_format.h $(DESTDIR)$(INCDIR)/portc/
+	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: portc\nDescription: %s\nVersion: %s\nLibs: -L$${libdir} -lportc\nCflags: -I$${includedir}\n' \
+		'$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' 'load and query portc matching tables' '$(VERSION)' \
+		> $(DESTDIR)$(LIBDIR)/pkgconfig/portc.pc
 
 clean:
 	rm -rf build build-san build-fuzz

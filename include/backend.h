@@ -30,6 +30,9 @@ struct emit_stats {
 	unsigned set_elements;		/* elements of named and anonymous sets and maps */
 	unsigned merged_rules;		/* IR rules that went into a shared lookup */
 	unsigned left_out;		/* unenforceable rules, emitted as comments */
+	/* a matching table's (-t table, -t c) */
+	unsigned table_entries, table_nodes, table_depth;
+	size_t table_bytes;
 };
 
 /* One output file of a backend. With -o OUT it is written to OUT followed
@@ -45,6 +48,7 @@ struct emit_file {
 struct backend {
 	const char *name;
 	const char *summary;
+	bool binary;			/* bytes, not text: never to a terminal */
 	/* Fills files[0..*nfiles). Returns false (with a diagnostic) when the
 	 * policy cannot be expressed in this target. */
 	bool (*emit)(const struct ir_policy *pol, const struct emit_opts *opts,
@@ -58,6 +62,8 @@ const char *backend_names(void);
 
 extern const struct backend backend_nftables;
 extern const struct backend backend_iptables;
+extern const struct backend backend_table;
+extern const struct backend backend_c;
 
 const char *hook_name(enum hook h);
 

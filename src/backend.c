@@ -10,6 +10,8 @@
 static const struct backend *const backends[] = {
 	&backend_nftables,
 	&backend_iptables,
+	&backend_table,
+	&backend_c,
 };
 
 const struct backend *backend_find(const char *name)

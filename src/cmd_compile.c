@@ -6,17 +6,22 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "cli.h"
 
-static int write_outputs(const char *out, struct emit_file *files, size_t n)
+static int write_outputs(const char *out, struct emit_file *files, size_t n, bool binary)
 {
 	if (!out || strcmp(out, "-") == 0) {
+		if (binary && isatty(STDOUT_FILENO)) {
+			diag_plain("not writing a binary table to a terminal: give -o OUT");
+			return EXIT_USAGE;
+		}
 		for (size_t i = 0; i < n; i++) {
 			if (n > 1)
 				printf("%s ==> %s <==\n", files[i].comment, files[i].suffix);
-			fputs(files[i].text.s, stdout);
+			fwrite(files[i].text.s, 1, files[i].text.len, stdout);
 		}
 		return fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
 	}
@@ -58,6 +63,13 @@ static int write_outputs(const char *out, struct emit_file *files, size_t n)
 static void print_stats(const struct ir_policy *pol, const struct backend *be,
 			const struct emit_stats *st)
 {
+	if (st->table_bytes) {
+		fprintf(stderr, "policy %s (%s): %u input rules, %u after expansion, %u boxes, "
+			"%u tree nodes, depth %u, %zu bytes\n", pol->name, be->name, st->source_rules,
+			st->ir_rules, st->table_entries, st->table_nodes, st->table_depth,
+			st->table_bytes);
+		return;
+	}
 	double share = st->ir_rules ? 100.0 * st->merged_rules / st->ir_rules : 0.0;
 	fprintf(stderr, "policy %s (%s): %u input rules, %u after expansion, %u emitted rules, "
 		"%u set elements, %u of %u rules (%.0f%%) merged into lookups",
@@ -108,7 +120,7 @@ int cmd_compile(struct cli_opts *o)
 				diag_flush(&d, stderr);
 				r = EXIT_ERRORS;
 			} else {
-				r = write_outputs(o->output, files, n);
+				r = write_outputs(o->output, files, n, be->binary);
 				if (r == EXIT_OK && o->stats)
 					print_stats(pol, be, &st);
 			}

@@ -6,10 +6,12 @@
 #include "cli.h"
 #include "eval.h"
 #include "names.h"
+#include "portc/match.h"
 
 static int parse_packet(struct cli_opts *o, struct packet *p)
 {
-	const char *proto = o->argv[1], *src = o->argv[2], *dst = o->argv[3];
+	char **arg = o->argv + o->argc - 3;	/* PROTO SRC DST, after FILE if any */
+	const char *proto = arg[0], *src = arg[1], *dst = arg[2];
 	memset(p, 0, sizeof *p);
 	p->proto = packet_parse_proto(proto);
 	if (p->proto < 0) {
@@ -171,6 +173,56 @@ static int print_json(const struct ir_policy *pol, const struct verdict *v, cons
 	return r == 0 ? EXIT_OK : EXIT_USAGE;
 }
 
+/* The answer of a compiled table: the table knows rule indices and lines,
+ * not files or notes (docs/table-format.md). */
+static int query_table(struct cli_opts *o, const struct packet *p, bool json)
+{
+	struct portc_table *t;
+	char err[512];
+	if (portc_table_open(o->table, &t, err, sizeof err) != 0) {
+		diag_plain("%s", err);
+		return EXIT_USAGE;
+	}
+	struct portc_tuple k = { .family = (uint8_t)p->family, .proto = (uint8_t)p->proto,
+				 .icmp_type = p->type, .sport = p->sport, .dport = p->dport };
+	int n = p->family == 4 ? 4 : 16;
+	for (int i = 0; i < n; i++) {
+		k.src[i] = (uint8_t)(p->src >> (8 * (n - 1 - i)));
+		k.dst[i] = (uint8_t)(p->dst >> (8 * (n - 1 - i)));
+	}
+	struct portc_result res;
+	portc_classify(t, &k, &res);
+	portc_table_free(t);
+	struct strbuf sb = { 0 };
+	sb_init(&sb);
+	packet_format(p, &sb);
+	const char *verdict = action_name((enum action)res.action);
+	bool dflt = res.rule == PORTC_DEFAULT_RULE;
+	if (json) {
+		json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s}", "verdict", verdict, "packet", sb.s,
+				      "rule", dflt ? json_null() : json_integer(res.rule), "line",
+				      dflt ? json_null() : json_integer(res.line), "dscp",
+				      res.dscp >= 0 ? json_integer(res.dscp) : json_null(), "table", o->table);
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(j);
+	} else {
+		printf("packet:  %s\n", sb.s);
+		printf("verdict: %s\n", verdict);
+		if (dflt)
+			printf("rule:    default of the table\n");
+		else
+			printf("rule:    %u (line %u)\n", res.rule, res.line);
+		if (res.dscp >= 0) {
+			const char *nm = dscp_name(res.dscp);
+			printf("dscp:    %d%s%s%s\n", res.dscp, nm ? " (" : "", nm ? nm : "", nm ? ")" : "");
+		}
+		printf("table:   %s\n", o->table);
+	}
+	sb_free(&sb);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
+}
+
 int cmd_query(struct cli_opts *o)
 {
 	const char *fmt = o->format ? o->format : "text";
@@ -178,10 +230,21 @@ int cmd_query(struct cli_opts *o)
 		diag_plain("--format takes text or json");
 		return EXIT_USAGE;
 	}
+	if (o->argc != (o->table ? 3 : 4)) {
+		diag_plain(o->table ? "with --table, 'portc query' takes PROTO SRC DST"
+				    : "'portc query' takes FILE PROTO SRC DST");
+		return EXIT_USAGE;
+	}
+	if (o->table && o->all) {
+		diag_plain("--all needs the policy, not a table");
+		return EXIT_USAGE;
+	}
 	struct packet pkt;
 	int r = parse_packet(o, &pkt);
 	if (r != EXIT_OK)
 		return r;
+	if (o->table)
+		return query_table(o, &pkt, strcmp(fmt, "json") == 0);
 	struct diag d;
 	cli_diag_init(&d, o);
 	struct unit u;

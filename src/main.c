@@ -59,14 +59,17 @@ const struct cli_spec cli_commands[] = {
 	  "  --brute-force      compare every pair of rules, never sample (the slow oracle\n"
 	  "                     the fast engine is tested against; same findings)\n",
 	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_FORMAT | CLI_OPT_LINT, 1, -1 },
-	{ "query", cmd_query, "query [options] FILE PROTO SRC[:PORT] DST[:PORT]",
-	  "evaluate one packet against a policy (the reference semantics)",
+	{ "query", cmd_query, "query [options] FILE PROTO SRC[:PORT] DST[:PORT]\n"
+	  "       portc query [options] --table TABLE.ptab PROTO SRC[:PORT] DST[:PORT]",
+	  "evaluate one packet against a policy (the reference semantics), or look it up\n"
+	  "in a compiled matching table",
 	  H_INCLUDE H_WARN
 	  "  -p POLICY          the policy to ask (needed when a file has several)\n"
 	  "  --format=text|json print the answer as text (default) or one JSON object\n"
 	  "  --icmp-type=TYPE   the ICMP/ICMPv6 type (name or number; default echo-request)\n"
-	  "  --all              also list every other rule the packet matches, in order\n",
-	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_FORMAT | CLI_OPT_QUERY, 4, 4 },
+	  "  --all              also list every other rule the packet matches, in order\n"
+	  "  --table=TABLE      answer from TABLE (portc compile -t table), through libportc\n",
+	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_FORMAT | CLI_OPT_QUERY, 3, 4 },
 };
 const size_t cli_ncommands = ARRAY_LEN(cli_commands);
 

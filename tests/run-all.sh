@@ -23,6 +23,7 @@ suite docs python3 tests/run-docs.py "$P" docs/language.md docs/cli.md docs/lint
 suite lint /usr/bin/python3 tests/run-lint.py "$P"
 suite policy-docs sh scripts/policy-docs.sh "$P" --check
 suite vendor python3 tests/run-vendor.py "$P"
+suite table sh tests/table/run.sh "$B"
 suite kernel bash tests/kernel/run.sh "$B"
 # The fuzz target replays its seeds under clang's ASan and UBSan (a build of
 # its own); `make fuzz` runs the real campaign.

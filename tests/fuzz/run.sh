@@ -11,10 +11,10 @@ command -v clang >/dev/null 2>&1 || { echo "fuzz: SKIP: clang is not installed";
 mkdir -p $B/obj $B/corpus
 make -s --no-print-directory BUILD=$B CC=clang \
 	CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
-	$B/libportc-core.a
+	$B/libportc-core.a $B/libportc.a
 clang -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Iinclude -I$B -D_GNU_SOURCE -o $B/fuzz_front tests/fuzz/fuzz_front.c \
-	$B/libportc-core.a -lcidr -ljansson
+	$B/libportc-core.a $B/libportc.a -lcidr -ljansson
 seeds=$B/seeds
 rm -rf "$seeds" && mkdir -p "$seeds"
 i=0

@@ -22,33 +22,8 @@
 
 #include "addr.h"
 #include "cli.h"
+#include "../tool_args.h"
 #include "eval.h"
-
-static unsigned long long rng_state = 88172645463325252ull;
-
-static unsigned long long rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
-static u128 rnd128(void)
-{
-	return ((u128)rnd() << 64) | rnd();
-}
-
-/* A value in [lo, hi], uniformly enough for a test. */
-static u128 rnd_in(u128 lo, u128 hi)
-{
-	if (hi <= lo)
-		return lo;
-	u128 span = hi - lo;
-	if (span == U128_MAX)
-		return rnd128();
-	return lo + rnd128() % (span + 1);
-}
 
 static bool usable_v4(u128 a)
 {
@@ -196,43 +171,20 @@ static int type_for(int proto, bool stateless, const struct ir_rule *r, bool edg
 
 int main(int argc, char **argv)
 {
-	struct cli_opts o;
-	memset(&o, 0, sizeof o);
-	memset(o.diag.enabled, -1, sizeof o.diag.enabled);
-	unsigned long count = 3000;
-	const char *file = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-I") == 0 && i + 1 < argc) {
-			o.incdirs[o.nincdirs++] = argv[++i];
-		} else if (strcmp(argv[i], "-D") == 0 && i + 1 < argc) {
-			char *eq = strchr(argv[++i], '=');
-			if (!eq)
-				return 2;
-			*eq = '\0';
-			o.defines[o.ndefines].name = argv[i];
-			o.defines[o.ndefines++].value = eq + 1;
-		} else if (strcmp(argv[i], "-p") == 0 && i + 1 < argc) {
-			o.policy = argv[++i];
-		} else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-			rng_state ^= strtoull(argv[++i], NULL, 10) * 0x9E3779B97F4A7C15ull;
-		} else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
-			count = strtoul(argv[++i], NULL, 10);
-		} else if (strncmp(argv[i], "-W", 2) == 0) {
-			diag_parse_option(&o.diag, argv[i]);
-		} else {
-			file = argv[i];
-		}
-	}
+	struct tool_args args;
+	tool_args_init(&args, 3000);
+	for (int i = 1; i < argc; i++)
+		if (tool_arg(&args, argc, argv, &i) != 0)
+			args.file = NULL, i = argc;
+	unsigned long count = args.count;
+	const char *file = args.file;
 	if (!file) {
 		fprintf(stderr, "usage: diffgen [-I DIR] [-D N=V]... [-p POLICY] [--seed N] [--count N] FILE\n");
 		return 2;
 	}
 	struct diag d;
-	cli_diag_init(&d, &o);
 	struct unit u;
-	if (driver_run(&u, &d, &o, file, true) != EXIT_OK)
-		return 1;
-	const struct ir_policy *pol = driver_policy(&u, &o);
+	const struct ir_policy *pol = tool_compile(&args, &u, &d);
 	if (!pol)
 		return 1;
 

@@ -1,0 +1,314 @@
+/* table_build.c - a policy's IR as a matching table (see table.h).
+ *
+ * Entries are the boxes of the IR rules, in rule order, so the lowest
+ * entry that holds a packet is the evaluator's first match. A tree is
+ * built per family; its nodes are numbered in preorder, so a node's
+ * children come after it, which the loader checks and which makes every
+ * walk end. */
+#include "table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "portc/table_format.h"
+#include "pspace.h"
+
+uint32_t portc_crc32c(uint32_t crc, const void *buf, size_t len);	/* src/lib/match.c */
+
+#define BINTH 8			/* boxes a leaf may hold before it is cut */
+#define MAX_DEPTH 64
+#define MAX_NODES (1u << 22)
+#define MAX_LEAF_SLOTS (1u << 24)
+
+struct entry {
+	struct box b;
+	uint32_t rule;
+};
+
+struct builder {
+	struct entry *e;
+	size_t ne, cap;
+	struct ptab_node *nodes;
+	size_t nnodes, ncap;
+	uint32_t *leaf;
+	size_t nleaf, lcap;
+	unsigned depth;
+	bool too_big;
+};
+
+static uint32_t new_node(struct builder *b)
+{
+	if (b->nnodes == b->ncap) {
+		b->ncap = b->ncap ? 2 * b->ncap : 256;
+		b->nodes = xrealloc(b->nodes, b->ncap * sizeof *b->nodes);
+	}
+	memset(&b->nodes[b->nnodes], 0, sizeof *b->nodes);
+	return (uint32_t)b->nnodes++;
+}
+
+static void make_leaf(struct builder *b, uint32_t at, const uint32_t *list, size_t n)
+{
+	if (b->nleaf + n > b->lcap) {
+		while (b->nleaf + n > b->lcap)
+			b->lcap = b->lcap ? 2 * b->lcap : 1024;
+		b->leaf = xrealloc(b->leaf, b->lcap * sizeof *b->leaf);
+	}
+	b->nodes[at].leaf = 1;
+	b->nodes[at].a = (uint32_t)b->nleaf;
+	b->nodes[at].b = (uint32_t)n;
+	memcpy(b->leaf + b->nleaf, list, n * sizeof *list);
+	b->nleaf += n;
+}
+
+static int cmp_u128(const void *x, const void *y)
+{
+	u128 a = *(const u128 *)x, c = *(const u128 *)y;
+	return a < c ? -1 : a > c;
+}
+
+/* Entries (of list) with bound <= t, by binary search in sorted v. */
+static size_t count_le(const u128 *v, size_t n, u128 t)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+		if (v[m] <= t)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return lo;
+}
+
+/* The best cut of region r for the entries of list: the field and the
+ * threshold whose larger side holds the fewest entries (ties: the fewest
+ * in all). Returns false when no cut leaves both sides smaller. */
+static bool best_cut(const struct builder *b, const uint32_t *list, size_t n, const struct box *r,
+		     int *dim, u128 *thr)
+{
+	u128 *lo = xcalloc(n, sizeof *lo), *hi = xcalloc(n, sizeof *hi);
+	size_t best = n, best_sum = 2 * n + 1;
+	for (int d = 0; d < PS_DIMS; d++) {
+		if (r->d[d].lo == r->d[d].hi)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			const struct iv *x = &b->e[list[i]].b.d[d];
+			lo[i] = x->lo > r->d[d].lo ? x->lo : r->d[d].lo;
+			hi[i] = x->hi < r->d[d].hi ? x->hi : r->d[d].hi;
+		}
+		qsort(lo, n, sizeof *lo, cmp_u128);
+		qsort(hi, n, sizeof *hi, cmp_u128);
+		/* candidate cuts: just below a start, at an end, inside r */
+		for (int side = 0; side < 2; side++)
+			for (size_t i = 0; i < n; i++) {
+				u128 t;
+				if (side == 0) {
+					if (lo[i] <= r->d[d].lo || (i && lo[i] == lo[i - 1]))
+						continue;
+					t = lo[i] - 1;
+				} else {
+					if (hi[i] >= r->d[d].hi || (i && hi[i] == hi[i - 1]))
+						continue;
+					t = hi[i];
+				}
+				size_t left = count_le(lo, n, t);		/* start at or below t */
+				size_t right = n - count_le(hi, n, t);	/* end above t */
+				size_t worst = left > right ? left : right;
+				if (worst < best || (worst == best && left + right < best_sum)) {
+					best = worst;
+					best_sum = left + right;
+					*dim = d;
+					*thr = t;
+				}
+			}
+	}
+	free(lo);
+	free(hi);
+	return best < n;
+}
+
+static void build(struct builder *b, uint32_t at, uint32_t *list, size_t n, struct box r,
+		  unsigned depth)
+{
+	if (depth > b->depth)
+		b->depth = depth;
+	/* a box that covers the node hides the boxes after it here */
+	for (size_t i = 0; i < n; i++)
+		if (box_contains(&b->e[list[i]].b, &r)) {
+			n = i + 1;
+			break;
+		}
+	int dim = 0;
+	u128 thr = 0;
+	if (n <= BINTH || depth >= MAX_DEPTH || b->too_big || !best_cut(b, list, n, &r, &dim, &thr)) {
+		make_leaf(b, at, list, n);
+		if (b->nnodes > MAX_NODES || b->nleaf > MAX_LEAF_SLOTS)
+			b->too_big = true;
+		return;
+	}
+	uint32_t *left = xcalloc(n, sizeof *left), *right = xcalloc(n, sizeof *right);
+	size_t nl = 0, nr = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct iv *x = &b->e[list[i]].b.d[dim];
+		if (x->lo <= thr)
+			left[nl++] = list[i];
+		if (x->hi > thr)
+			right[nr++] = list[i];
+	}
+	b->nodes[at].dim = (uint8_t)dim;
+	b->nodes[at].thr[0] = (uint64_t)thr;
+	b->nodes[at].thr[1] = (uint64_t)(thr >> 64);
+	struct box rl = r, rr = r;
+	rl.d[dim].hi = thr;
+	rr.d[dim].lo = thr + 1;
+	uint32_t a = new_node(b);
+	b->nodes[at].a = a;
+	build(b, a, left, nl, rl, depth + 1);
+	free(left);
+	uint32_t c = new_node(b);
+	b->nodes[at].b = c;
+	build(b, c, right, nr, rr, depth + 1);
+	free(right);
+}
+
+static void put(struct strbuf *out, const void *p, size_t n)
+{
+	sb_putn(out, p, n);
+}
+
+static void pad8(struct strbuf *out, size_t base)
+{
+	static const char zero[8];
+	put(out, zero, (8 - (out->len - base) % 8) % 8);
+}
+
+bool table_build(const struct ir_policy *pol, struct strbuf *out, struct table_stats *st,
+		 struct diag *d)
+{
+	struct builder b = { 0 };
+	uint32_t root[2][PTAB_TREES];
+	for (int f = 0; f < 2; f++)
+		for (int k = 0; k < PTAB_TREES; k++)
+			root[f][k] = PTAB_NO_TREE;
+	for (int f = 0; f < 2; f++) {
+		size_t first = b.ne;
+		for (size_t i = 0; i < pol->nrules; i++) {
+			struct boxes bx = { 0 };
+			if (!rule_boxes(&pol->rules[i], f ? 6 : 4, &bx, MAX_LEAF_SLOTS)) {
+				diag_error(d, pol->rules[i].origin, "this rule is too large for a table: "
+					   "its address and port lists multiply to over %u boxes",
+					   MAX_LEAF_SLOTS);
+				free(b.e);
+				return false;
+			}
+			for (size_t k = 0; k < bx.n; k++) {
+				if (b.ne == b.cap) {
+					b.cap = b.cap ? 2 * b.cap : 1024;
+					b.e = xrealloc(b.e, b.cap * sizeof *b.e);
+				}
+				b.e[b.ne++] = (struct entry){ bx.v[k], (uint32_t)i };
+			}
+			boxes_free(&bx);
+		}
+		size_t n = b.ne - first;
+		if (n == 0)
+			continue;
+		/* Separate the boxes by which addresses are wide (wider than half
+		 * the address bits): a wide source laid over narrow destinations
+		 * would be copied into every leaf of a tree cut on destinations,
+		 * which blew ClassBench's FW sets past any bound. */
+		u128 wide = f ? (u128)1 << 64 : (u128)1 << 16;
+		uint32_t *lists[PTAB_TREES];
+		size_t counts[PTAB_TREES] = { 0 };
+		for (int k = 0; k < PTAB_TREES; k++)
+			lists[k] = xcalloc(n, sizeof *lists[k]);
+		for (size_t k = 0; k < n; k++) {
+			const struct box *x = &b.e[first + k].b;
+			int g = (x->d[PS_SRC].hi - x->d[PS_SRC].lo >= wide) |
+				(x->d[PS_DST].hi - x->d[PS_DST].lo >= wide) << 1;
+			lists[g][counts[g]++] = (uint32_t)(first + k);
+		}
+		struct box all;
+		u128 amax = f ? ~(u128)0 : 0xFFFFFFFFu;
+		all.d[PS_PROTO] = (struct iv){ 0, 255 };
+		all.d[PS_SRC] = all.d[PS_DST] = (struct iv){ 0, amax };
+		all.d[PS_SPORT] = all.d[PS_DPORT] = (struct iv){ 0, 65535 };
+		all.d[PS_TYPE] = (struct iv){ 0, 255 };
+		for (int k = 0; k < PTAB_TREES; k++) {
+			if (counts[k]) {
+				root[f][k] = new_node(&b);
+				build(&b, root[f][k], lists[k], counts[k], all, 1);
+			}
+			free(lists[k]);
+		}
+	}
+	if (b.too_big) {
+		diag_error(d, pol->loc, "policy '%s' needs a table of over %u nodes or %u leaf slots: "
+			   "its rules overlap too much to be cut into a bounded tree", pol->name,
+			   MAX_NODES, MAX_LEAF_SLOTS);
+		free(b.e);
+		free(b.nodes);
+		free(b.leaf);
+		return false;
+	}
+
+	/* ---- the file: header, rules, entries, nodes, leaf lists ---- */
+	size_t base = out->len;
+	struct ptab_header h = { 0 };
+	memcpy(h.magic, PTAB_MAGIC, 8);
+	h.version = PTAB_VERSION;
+	h.header_size = sizeof h;
+	h.nrules = (uint32_t)pol->nrules;
+	h.nentries = (uint32_t)b.ne;
+	h.nnodes = (uint32_t)b.nnodes;
+	h.nleaf = (uint32_t)b.nleaf;
+	memcpy(h.root, root, sizeof h.root);
+	h.default_action = (uint32_t)pol->dflt;
+	for (unsigned p = 0; p < 256; p++) {
+		if (ir_has_ports((int)p))
+			h.port_protos[p >> 3] |= (uint8_t)(1u << (p & 7));
+		if (ir_has_types((int)p))
+			h.type_protos[p >> 3] |= (uint8_t)(1u << (p & 7));
+	}
+	put(out, &h, sizeof h);
+	pad8(out, base);
+	h.off_rules = out->len - base;
+	for (size_t i = 0; i < pol->nrules; i++) {
+		const struct ir_rule *r = &pol->rules[i];
+		struct ptab_rule x = { r->origin.line, (uint8_t)r->action,
+				       (uint8_t)(r->action == ACT_ALLOW && r->dscp >= 0 ? (unsigned)r->dscp : PTAB_NO_DSCP),
+				       0, r->source, 0 };
+		put(out, &x, sizeof x);
+	}
+	pad8(out, base);
+	h.off_entries = out->len - base;
+	for (size_t i = 0; i < b.ne; i++) {
+		struct ptab_entry x = { .rule = b.e[i].rule };
+		for (int k = 0; k < PTAB_DIMS; k++) {
+			x.d[k].lo[0] = (uint64_t)b.e[i].b.d[k].lo;
+			x.d[k].lo[1] = (uint64_t)(b.e[i].b.d[k].lo >> 64);
+			x.d[k].hi[0] = (uint64_t)b.e[i].b.d[k].hi;
+			x.d[k].hi[1] = (uint64_t)(b.e[i].b.d[k].hi >> 64);
+		}
+		put(out, &x, sizeof x);
+	}
+	pad8(out, base);
+	h.off_nodes = out->len - base;
+	put(out, b.nodes, b.nnodes * sizeof *b.nodes);
+	pad8(out, base);
+	h.off_leaf = out->len - base;
+	put(out, b.leaf, b.nleaf * sizeof *b.leaf);
+	pad8(out, base);
+	h.file_size = out->len - base;
+	memcpy(out->s + base, &h, sizeof h);
+	h.crc32c = portc_crc32c(0, out->s + base, out->len - base);
+	memcpy(out->s + base, &h, sizeof h);
+
+	if (st)
+		*st = (struct table_stats){ pol->nrules, b.ne, b.nnodes, b.nleaf, b.depth,
+					    out->len - base };
+	free(b.e);
+	free(b.nodes);
+	free(b.leaf);
+	return true;
+}
