@@ -3,7 +3,8 @@
 #   make            build build/portc
 #   make demo       check, query and compile the bundled policies
 #   make check      run every test (SANITIZE=1 for ASan+UBSan)
-#   make bench      lint at 1k/10k/100k rules against a brute-force baseline
+#   make bench      lint against a brute-force baseline, and matching tables
+#                   against a linear scan and DPDK's rte_acl, at 1k/10k/100k rules
 #   make fuzz       build the parser fuzzer and run it for a while
 #   make install    install under $(PREFIX) (DESTDIR honoured)
 #
@@ -57,7 +58,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 KTOOLS    := $(BUILD)/tests/pkt $(BUILD)/tests/diffgen
 TTOOLS    := $(BUILD)/tests/tablecheck
 
-.PHONY: all deps check check-unit check-golden check-kernel demo docs bench fuzz install clean
+.PHONY: all deps check check-unit check-golden check-kernel demo docs bench bench-lint bench-table fuzz install clean
 .DEFAULT_GOAL := all
 
 all: deps $(PORTC) $(LIB_A) $(LIB_SO)
@@ -143,8 +144,22 @@ demo: all
 # ClassBench sets from CLASSBENCH (the workspace's copy by default), and
 # synthetic ones; see bench/README.md.
 CLASSBENCH ?= ../shared/bench/classbench
-bench: all $(BUILD)/bench/peakrss
+bench: bench-lint bench-table
+
+bench-lint: all $(BUILD)/bench/peakrss
 	python3 -u bench/lint-bench.py $(PORTC) $(CLASSBENCH)
+
+bench-table: all $(BUILD)/bench/table-bench
+	python3 -u bench/table-bench.py $(BUILD) $(CLASSBENCH)
+
+# DPDK's rte_acl, the classifier the tables are measured against
+DPDK_CFLAGS = $(shell pkg-config --cflags libdpdk 2>/dev/null)
+DPDK_LIBS   = $(shell pkg-config --libs libdpdk 2>/dev/null)
+$(BUILD)/bench/table-bench: bench/table-bench.c $(CORE) $(LIB_A)
+	@sh scripts/deps.sh bench
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(CFLAGS) -Wall -Wextra $(CPPFLAGS) $(DPDK_CFLAGS) -o $@ $< $(CORE) $(LIB_A) \
+		$(LDFLAGS) $(LDLIBS) $(DPDK_LIBS) -lpthread
 
 $(BUILD)/bench/peakrss: bench/peakrss.c
 	@mkdir -p $(@D)

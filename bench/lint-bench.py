@@ -24,6 +24,8 @@ import signal
 import subprocess
 import sys
 
+import classbench
+
 portc = os.path.abspath(sys.argv[1])
 peakrss = os.path.join(os.path.dirname(portc), "bench", "peakrss")
 cbdir = sys.argv[2] if len(sys.argv) > 2 else os.path.join("..", "shared", "bench", "classbench")
@@ -72,19 +74,11 @@ def stats(text):
 
 def sets():
     out = []
-    for kind in ("acl1", "fw1", "ipc1"):
+    for kind in classbench.KINDS:
         for n in SIZES:
-            src = os.path.join(cbdir, f"{kind}_{n}")
-            if not os.path.exists(src):
-                print(f"lint-bench: {src} not found; ClassBench {kind} {n} skipped")
-                continue
-            dst = os.path.join(work, f"{kind}_{n}.portc")
-            if not os.path.exists(dst) or os.path.getmtime(dst) < os.path.getmtime(src):
-                with open(dst + ".tmp", "w") as f:
-                    subprocess.run([sys.executable, os.path.join(here, "classbench2pol.py"), src],
-                                   stdout=f, check=True)
-                os.replace(dst + ".tmp", dst)
-            out.append((f"classbench {kind}", n, dst))
+            got = classbench.converted(cbdir, kind, n, work, "lint-bench")
+            if got:
+                out.append((f"classbench {kind}", n, got[1]))
     for n in SIZES:
         dst = os.path.join(work, f"synth_{n}.portc")
         with open(dst + ".tmp", "w") as f:

@@ -17,8 +17,26 @@
 
 typedef unsigned __int128 u128;
 
+/* IPv4 lookups use 32-bit copies of the trees and boxes, made at load:
+ * half the bytes per node and a sixth per box of the file's 128-bit
+ * bounds, and 32-bit compares. IPv6 lookups read the file's. */
+struct node4 {
+	uint32_t thr;
+	uint8_t leaf, dim;
+	uint16_t reserved;
+	uint32_t a, b;
+};
+
+struct entry4 {
+	uint32_t lo[PTAB_DIMS], hi[PTAB_DIMS];
+	uint32_t rule;
+	uint32_t reserved;
+};
+
 struct portc_table {
 	void *mem;			/* the file, 8-byte aligned */
+	struct node4 *nodes4;
+	struct entry4 *entries4;
 	const struct ptab_header *h;
 	const struct ptab_rule *rules;
 	const struct ptab_entry *entries;
@@ -134,6 +152,45 @@ static int check(struct portc_table *t, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
+/* A 128-bit bound as 32 bits: above 2^32 - 1 no IPv4 field reaches it. */
+static uint32_t clamp32(const uint64_t w[2])
+{
+	return w[1] || w[0] > UINT32_MAX ? UINT32_MAX : (uint32_t)w[0];
+}
+
+static int compact(struct portc_table *t)
+{
+	const struct ptab_header *h = t->h;
+	t->nodes4 = calloc(h->nnodes ? h->nnodes : 1, sizeof *t->nodes4);
+	t->entries4 = calloc(h->nentries ? h->nentries : 1, sizeof *t->entries4);
+	if (!t->nodes4 || !t->entries4)
+		return -1;
+	for (uint32_t i = 0; i < h->nnodes; i++) {
+		const struct ptab_node *n = &t->nodes[i];
+		/* a threshold past 32 bits sends every IPv4 packet left, as
+		 * UINT32_MAX does */
+		t->nodes4[i] = (struct node4){ clamp32(n->thr), n->leaf, n->dim, 0, n->a, n->b };
+	}
+	for (uint32_t i = 0; i < h->nentries; i++) {
+		const struct ptab_entry *e = &t->entries[i];
+		struct entry4 *x = &t->entries4[i];
+		x->rule = e->rule;
+		bool empty = false;
+		for (int d = 0; d < PTAB_DIMS; d++) {
+			x->lo[d] = clamp32(e->d[d].lo);
+			x->hi[d] = clamp32(e->d[d].hi);
+			/* a bound no IPv4 field reaches, or a reversed one (only in
+			 * a hand-made table): no packet is in the box */
+			empty |= e->d[d].lo[1] || e->d[d].lo[0] > UINT32_MAX || x->lo[d] > x->hi[d];
+		}
+		if (empty) {	/* lookup4 tests lo[0] <= hi[0] last */
+			x->lo[0] = 1;
+			x->hi[0] = 0;
+		}
+	}
+	return 0;
+}
+
 int portc_table_load(const void *buf, size_t len, struct portc_table **out, char *err,
 		     size_t errlen)
 {
@@ -148,7 +205,9 @@ int portc_table_load(const void *buf, size_t len, struct portc_table **out, char
 	}
 	memcpy(t->mem, buf, len);
 	t->h = t->mem;
-	if (check(t, len, err, errlen) != 0) {
+	if (check(t, len, err, errlen) != 0 || compact(t) != 0) {
+		if (!t->nodes4 && err && errlen && !err[0])
+			fail(err, errlen, "out of memory");
 		portc_table_free(t);
 		return -1;
 	}
@@ -197,6 +256,8 @@ int portc_table_open(const char *path, struct portc_table **out, char *err, size
 void portc_table_free(struct portc_table *t)
 {
 	if (t) {
+		free(t->nodes4);
+		free(t->entries4);
 		free(t->mem);
 		free(t);
 	}
@@ -243,31 +304,70 @@ static void fill(const struct portc_table *t, uint32_t rule, struct portc_result
 				    x->dscp == PTAB_NO_DSCP ? -1 : (int8_t)x->dscp, 0 };
 }
 
-int portc_classify(const struct portc_table *t, const struct portc_tuple *k,
-		   struct portc_result *r)
+/* IPv4: the 32-bit copies. */
+static void key4(const struct portc_table *t, const struct portc_tuple *k, uint32_t key[PTAB_DIMS])
 {
-	if (k->family != 4 && k->family != 6) {
-		fill(t, PORTC_DEFAULT_RULE, r);
-		return -1;
-	}
-	/* the fields as the policy sees them: those a protocol lacks are 0 */
-	u128 key[PTAB_DIMS];
 	key[PTAB_PROTO] = k->proto;
-	key[PTAB_SRC] = addr_of(k->src, k->family);
-	key[PTAB_DST] = addr_of(k->dst, k->family);
+	key[PTAB_SRC] = (uint32_t)k->src[0] << 24 | (uint32_t)k->src[1] << 16 |
+			(uint32_t)k->src[2] << 8 | k->src[3];
+	key[PTAB_DST] = (uint32_t)k->dst[0] << 24 | (uint32_t)k->dst[1] << 16 |
+			(uint32_t)k->dst[2] << 8 | k->dst[3];
 	bool ports = has_bit(t->h->port_protos, k->proto);
 	key[PTAB_SPORT] = ports ? k->sport : 0;
 	key[PTAB_DPORT] = ports ? k->dport : 0;
 	key[PTAB_TYPE] = has_bit(t->h->type_protos, k->proto) ? k->icmp_type : 0;
+}
 
-	/* every tree of the family; entries are in rule order, so the lowest
-	 * entry index that holds the packet is the first match */
+/* The first entry of leaf node that holds key, if below best. */
+static uint32_t leaf4(const struct portc_table *t, const struct node4 *node,
+		      const uint32_t key[PTAB_DIMS], uint32_t best)
+{
+	for (uint32_t i = node->a; i < node->a + node->b && t->leaf[i] < best; i++) {
+		const struct entry4 *e = &t->entries4[t->leaf[i]];
+		/* lo <= key <= hi as one unsigned compare per field */
+		if (key[0] - e->lo[0] <= e->hi[0] - e->lo[0] && key[1] - e->lo[1] <= e->hi[1] - e->lo[1] &&
+		    key[2] - e->lo[2] <= e->hi[2] - e->lo[2] && key[3] - e->lo[3] <= e->hi[3] - e->lo[3] &&
+		    key[4] - e->lo[4] <= e->hi[4] - e->lo[4] && key[5] - e->lo[5] <= e->hi[5] - e->lo[5] &&
+		    e->lo[0] <= e->hi[0])
+			return t->leaf[i];
+	}
+	return best;
+}
+
+static uint32_t lookup4(const struct portc_table *t, const struct portc_tuple *k)
+{
+	uint32_t key[PTAB_DIMS];
+	key4(t, k, key);
 	uint32_t best = UINT32_MAX;
-	const uint32_t *roots = t->h->root[k->family == 6];
 	for (int tr = 0; tr < PTAB_TREES; tr++) {
-		if (roots[tr] == PTAB_NO_TREE)
+		uint32_t n = t->h->root[0][tr];
+		if (n == PTAB_NO_TREE)
 			continue;
-		const struct ptab_node *node = &t->nodes[roots[tr]];
+		const struct node4 *node = &t->nodes4[n];
+		while (!node->leaf)
+			node = &t->nodes4[key[node->dim] <= node->thr ? node->a : node->b];
+		best = leaf4(t, node, key, best);
+	}
+	return best;
+}
+
+/* IPv6: the file's 128-bit trees and boxes. */
+static uint32_t lookup6(const struct portc_table *t, const struct portc_tuple *k)
+{
+	u128 key[PTAB_DIMS];
+	key[PTAB_PROTO] = k->proto;
+	key[PTAB_SRC] = addr_of(k->src, 6);
+	key[PTAB_DST] = addr_of(k->dst, 6);
+	bool ports = has_bit(t->h->port_protos, k->proto);
+	key[PTAB_SPORT] = ports ? k->sport : 0;
+	key[PTAB_DPORT] = ports ? k->dport : 0;
+	key[PTAB_TYPE] = has_bit(t->h->type_protos, k->proto) ? k->icmp_type : 0;
+	uint32_t best = UINT32_MAX;
+	for (int tr = 0; tr < PTAB_TREES; tr++) {
+		uint32_t n = t->h->root[1][tr];
+		if (n == PTAB_NO_TREE)
+			continue;
+		const struct ptab_node *node = &t->nodes[n];
 		while (!node->leaf)
 			node = &t->nodes[key[node->dim] <= join(node->thr) ? node->a : node->b];
 		for (uint32_t i = node->a; i < node->a + node->b && t->leaf[i] < best; i++) {
@@ -282,6 +382,19 @@ int portc_classify(const struct portc_table *t, const struct portc_tuple *k,
 			}
 		}
 	}
+	return best;
+}
+
+int portc_classify(const struct portc_table *t, const struct portc_tuple *k,
+		   struct portc_result *r)
+{
+	if (k->family != 4 && k->family != 6) {
+		fill(t, PORTC_DEFAULT_RULE, r);
+		return -1;
+	}
+	/* entries are in rule order: the lowest that holds the packet, over
+	 * every tree of the family, is the first match */
+	uint32_t best = k->family == 4 ? lookup4(t, k) : lookup6(t, k);
 	fill(t, best == UINT32_MAX ? PORTC_DEFAULT_RULE : t->entries[best].rule, r);
 	return 0;
 }

@@ -1,0 +1,370 @@
+/* table-bench.c - portc's matching table against a linear first-match scan
+ * and DPDK's rte_acl, over one ClassBench filter set.
+ *
+ *   table-bench LABEL FILTERS POLICY [TRACE] [--packets N]
+ *
+ * FILTERS is a ClassBench set; POLICY the same set as a portc policy
+ * (bench/classbench2pol.py), so rule i of one is rule i of the other.
+ * Packets come from TRACE (ClassBench's trace format, repeated to make N)
+ * or, where no trace is bundled, are made the way ClassBench makes them:
+ * a point inside a random rule. One run builds the three classifiers and
+ * measures build time, size, and lookups per second on one thread and on
+ * two, then checks that they agree: portc and rte_acl on every packet,
+ * the linear scan (slow at 100k rules) on as many as its time budget
+ * allows. Any disagreement fails the run. Prints one line of figures
+ * (see bench/table-bench.py, which makes the table). */
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_acl.h>
+#include <rte_eal.h>
+#include <rte_malloc.h>
+
+#include "cli.h"
+#include "portc/match.h"
+#include "table.h"
+
+struct cb_rule {
+	uint32_t src, smask, dst, dmask;	/* host order, prefix as a mask */
+	uint16_t splo, sphi, dplo, dphi;
+	uint8_t proto, pmask;
+	int slen, dlen;
+};
+
+/* rte_acl's input: one buffer per packet, fields in network order */
+struct acl_key {
+	uint8_t proto;
+	uint8_t pad[3];
+	uint32_t src, dst;
+	uint16_t sport, dport;
+};
+
+struct pkt {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint8_t proto;
+};
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static unsigned long long rs = 0x9E3779B97F4A7C15ull;
+
+static unsigned long long rnd(void)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 7;
+	rs ^= rs << 17;
+	return rs;
+}
+
+static size_t read_filters(const char *path, struct cb_rule **out)
+{
+	FILE *fp = fopen(path, "r");
+	if (!fp) {
+		perror(path);
+		exit(2);
+	}
+	size_t n = 0, cap = 1024;
+	struct cb_rule *v = malloc(cap * sizeof *v);
+	unsigned a[4], b[4], sl, dl, splo, sphi, dplo, dphi, pr, pm;
+	while (fscanf(fp, " @%u.%u.%u.%u/%u %u.%u.%u.%u/%u %u : %u %u : %u %x/%x %*s", &a[0], &a[1],
+		      &a[2], &a[3], &sl, &b[0], &b[1], &b[2], &b[3], &dl, &splo, &sphi, &dplo, &dphi,
+		      &pr, &pm) == 16) {
+		if (n == cap)
+			v = realloc(v, (cap *= 2) * sizeof *v);
+		struct cb_rule *r = &v[n++];
+		r->slen = (int)sl;
+		r->dlen = (int)dl;
+		r->smask = sl ? ~0u << (32 - sl) : 0;
+		r->dmask = dl ? ~0u << (32 - dl) : 0;
+		r->src = (a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3]) & r->smask;
+		r->dst = (b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]) & r->dmask;
+		r->splo = (uint16_t)splo, r->sphi = (uint16_t)sphi;
+		r->dplo = (uint16_t)dplo, r->dphi = (uint16_t)dphi;
+		r->proto = (uint8_t)pr, r->pmask = (uint8_t)pm;
+	}
+	fclose(fp);
+	*out = v;
+	return n;
+}
+
+static void make_packets(const char *trace, const struct cb_rule *r, size_t nr, struct pkt *p,
+			 size_t n)
+{
+	size_t got = 0;
+	FILE *fp = trace ? fopen(trace, "r") : NULL;
+	if (fp) {
+		unsigned long s, d, sp, dp, pr;
+		while (got < n && fscanf(fp, "%lu %lu %lu %lu %lu %*s %*s", &s, &d, &sp, &dp, &pr) == 5)
+			p[got++] = (struct pkt){ (uint32_t)s, (uint32_t)d, (uint16_t)sp, (uint16_t)dp,
+						 (uint8_t)pr };
+		fclose(fp);
+		for (size_t i = got; got && i < n; i++)	/* repeat the trace */
+			p[i] = p[i % got];
+		if (got)
+			return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct cb_rule *x = &r[rnd() % nr];
+		uint32_t s = x->src | ((uint32_t)rnd() & ~x->smask);
+		uint32_t d = x->dst | ((uint32_t)rnd() & ~x->dmask);
+		uint16_t sp = (uint16_t)(x->splo + rnd() % ((unsigned)x->sphi - x->splo + 1));
+		uint16_t dp = (uint16_t)(x->dplo + rnd() % ((unsigned)x->dphi - x->dplo + 1));
+		uint8_t pr = x->pmask ? x->proto : (uint8_t)((const uint8_t[]){ 6, 17, 1, 47 })[rnd() % 4];
+		p[i] = (struct pkt){ s, d, sp, dp, pr };
+	}
+}
+
+/* ---- the three classifiers ------------------------------------------------ */
+
+static uint32_t linear(const struct cb_rule *r, size_t n, const struct pkt *p)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct cb_rule *x = &r[i];
+		if ((p->src & x->smask) == x->src && (p->dst & x->dmask) == x->dst &&
+		    (p->proto & x->pmask) == (x->proto & x->pmask) && p->sport >= x->splo &&
+		    p->sport <= x->sphi && p->dport >= x->dplo && p->dport <= x->dphi)
+			return (uint32_t)i;
+	}
+	return UINT32_MAX;
+}
+
+struct job {
+	int kind;			/* 0 portc, 1 linear, 2 rte_acl */
+	const struct portc_table *t;
+	const struct portc_tuple *tuples;
+	struct rte_acl_ctx *acl;
+	const struct acl_key *keys;
+	const struct cb_rule *rules;
+	size_t nrules;
+	const struct pkt *pkts;
+	size_t from, to;
+	uint32_t *out;			/* rule per packet, UINT32_MAX for none */
+};
+
+static void *run_job(void *arg)
+{
+	struct job *j = arg;
+	enum { BATCH = 64 };
+	if (j->kind == 0) {
+		struct portc_result res[BATCH];
+		for (size_t i = j->from; i < j->to; i += BATCH) {
+			size_t n = j->to - i < BATCH ? j->to - i : BATCH;
+			portc_classify_batch(j->t, j->tuples + i, n, res);
+			for (size_t k = 0; k < n; k++)
+				j->out[i + k] = res[k].rule == PORTC_DEFAULT_RULE ? UINT32_MAX : res[k].rule;
+		}
+	} else if (j->kind == 1) {
+		for (size_t i = j->from; i < j->to; i++)
+			j->out[i] = linear(j->rules, j->nrules, &j->pkts[i]);
+	} else {
+		const uint8_t *data[BATCH];
+		uint32_t res[BATCH];
+		for (size_t i = j->from; i < j->to; i += BATCH) {
+			size_t n = j->to - i < BATCH ? j->to - i : BATCH;
+			for (size_t k = 0; k < n; k++)
+				data[k] = (const uint8_t *)&j->keys[i + k];
+			rte_acl_classify(j->acl, data, res, (uint32_t)n, 1);
+			for (size_t k = 0; k < n; k++)
+				j->out[i + k] = res[k] ? res[k] - 1 : UINT32_MAX;
+		}
+	}
+	return NULL;
+}
+
+/* Seconds to classify packets [0, n) on `threads` threads. */
+static double timed(struct job proto, size_t n, int threads)
+{
+	pthread_t th[2];
+	struct job jobs[2];
+	double t0 = now();
+	for (int k = 0; k < threads; k++) {
+		jobs[k] = proto;
+		jobs[k].from = n * (size_t)k / (size_t)threads;
+		jobs[k].to = n * (size_t)(k + 1) / (size_t)threads;
+		pthread_create(&th[k], NULL, run_job, &jobs[k]);
+	}
+	for (int k = 0; k < threads; k++)
+		pthread_join(th[k], NULL);
+	return now() - t0;
+}
+
+static struct rte_acl_ctx *build_acl(const struct cb_rule *r, size_t n, double *secs, size_t *bytes)
+{
+	RTE_ACL_RULE_DEF(acl5, 5);
+	struct rte_acl_config cfg = { .num_categories = 1, .num_fields = 5 };
+	cfg.defs[0] = (struct rte_acl_field_def){ RTE_ACL_FIELD_TYPE_BITMASK, 1, 0, 0,
+						  offsetof(struct acl_key, proto) };
+	cfg.defs[1] = (struct rte_acl_field_def){ RTE_ACL_FIELD_TYPE_MASK, 4, 1, 1,
+						  offsetof(struct acl_key, src) };
+	cfg.defs[2] = (struct rte_acl_field_def){ RTE_ACL_FIELD_TYPE_MASK, 4, 2, 2,
+						  offsetof(struct acl_key, dst) };
+	cfg.defs[3] = (struct rte_acl_field_def){ RTE_ACL_FIELD_TYPE_RANGE, 2, 3, 3,
+						  offsetof(struct acl_key, sport) };
+	cfg.defs[4] = (struct rte_acl_field_def){ RTE_ACL_FIELD_TYPE_RANGE, 2, 4, 3,
+						  offsetof(struct acl_key, dport) };
+	struct rte_malloc_socket_stats before, after;
+	rte_malloc_get_socket_stats(0, &before);
+	double t0 = now();
+	struct rte_acl_param prm = { "bench", 0, RTE_ACL_RULE_SZ(5), (uint32_t)n };
+	struct rte_acl_ctx *ctx = rte_acl_create(&prm);
+	if (!ctx) {
+		fprintf(stderr, "table-bench: rte_acl_create failed\n");
+		exit(1);
+	}
+	struct acl5 *rules = calloc(n, sizeof *rules);
+	for (size_t i = 0; i < n; i++) {
+		/* first match: the earlier rule, the higher priority */
+		rules[i].data = (struct rte_acl_rule_data){ 1, (int32_t)(n - i), (uint32_t)(i + 1) };
+		rules[i].field[0].value.u8 = r[i].proto;
+		rules[i].field[0].mask_range.u8 = r[i].pmask;
+		rules[i].field[1].value.u32 = r[i].src;
+		rules[i].field[1].mask_range.u32 = (uint32_t)r[i].slen;
+		rules[i].field[2].value.u32 = r[i].dst;
+		rules[i].field[2].mask_range.u32 = (uint32_t)r[i].dlen;
+		rules[i].field[3].value.u16 = r[i].splo;
+		rules[i].field[3].mask_range.u16 = r[i].sphi;
+		rules[i].field[4].value.u16 = r[i].dplo;
+		rules[i].field[4].mask_range.u16 = r[i].dphi;
+	}
+	if (rte_acl_add_rules(ctx, (const struct rte_acl_rule *)rules, (uint32_t)n) != 0 ||
+	    rte_acl_build(ctx, &cfg) != 0) {
+		fprintf(stderr, "table-bench: rte_acl could not build the set\n");
+		exit(1);
+	}
+	*secs = now() - t0;
+	rte_malloc_get_socket_stats(0, &after);
+	*bytes = after.heap_allocsz_bytes - before.heap_allocsz_bytes;
+	free(rules);
+	return ctx;
+}
+
+int main(int argc, char **argv)
+{
+	size_t npkts = 1000000;
+	const char *pos[4] = { 0 };
+	int npos = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--packets") == 0 && i + 1 < argc)
+			npkts = strtoul(argv[++i], NULL, 10);
+		else if (npos < 4)
+			pos[npos++] = argv[i];
+	}
+	if (npos < 3) {
+		fprintf(stderr, "usage: table-bench LABEL FILTERS POLICY [TRACE] [--packets N]\n");
+		return 2;
+	}
+	const char *label = pos[0], *filters = pos[1], *policy = pos[2], *trace = pos[3];
+
+	/* EAL without hugepages or devices: rte_acl only needs its allocator */
+	char *eal[] = { "table-bench", "--no-huge", "--no-pci", "--no-shconf", "-l", "0", "-m", "2048",
+			"--log-level=error", NULL };
+	if (rte_eal_init(9, eal) < 0) {
+		fprintf(stderr, "table-bench: rte_eal_init failed\n");
+		return 1;
+	}
+
+	/* EAL pinned this thread to core 0 (-l 0); the threads of the
+	 * two-core runs inherit what this thread has, so give it every core */
+	cpu_set_t all;
+	CPU_ZERO(&all);
+	for (int k = 0; k < CPU_SETSIZE; k++)
+		CPU_SET(k, &all);
+	pthread_setaffinity_np(pthread_self(), sizeof all, &all);
+
+	struct cb_rule *rules;
+	size_t nrules = read_filters(filters, &rules);
+
+	/* portc: compile the policy, build and load its table */
+	struct cli_opts o;
+	memset(&o, 0, sizeof o);
+	memset(o.diag.enabled, -1, sizeof o.diag.enabled);
+	struct diag d;
+	cli_diag_init(&d, &o);
+	struct unit u;
+	if (driver_run(&u, &d, &o, policy, true) != EXIT_OK)
+		return 1;
+	const struct ir_policy *pol = driver_policy(&u, &o);
+	if (!pol || pol->nrules != nrules) {
+		fprintf(stderr, "table-bench: %s does not hold the %zu rules of %s\n", policy, nrules,
+			filters);
+		return 1;
+	}
+	struct strbuf bin = { 0 };
+	sb_init(&bin);
+	struct table_stats ts;
+	double t0 = now();
+	if (!table_build(pol, &bin, &ts, &d)) {
+		diag_flush(&d, stderr);
+		return 1;
+	}
+	double portc_build = now() - t0;
+	struct portc_table *t;
+	char err[256];
+	if (portc_table_load(bin.s, bin.len, &t, err, sizeof err) != 0) {
+		fprintf(stderr, "table-bench: %s\n", err);
+		return 1;
+	}
+
+	double acl_build;
+	size_t acl_bytes;
+	struct rte_acl_ctx *acl = build_acl(rules, nrules, &acl_build, &acl_bytes);
+
+	struct pkt *pk = calloc(npkts, sizeof *pk);
+	make_packets(trace, rules, nrules, pk, npkts);
+	struct portc_tuple *tu = calloc(npkts, sizeof *tu);
+	struct acl_key *keys = rte_zmalloc("keys", npkts * sizeof *keys, 64);
+	for (size_t i = 0; i < npkts; i++) {
+		tu[i] = (struct portc_tuple){ .family = 4, .proto = pk[i].proto, .sport = pk[i].sport,
+					      .dport = pk[i].dport };
+		uint32_t s = __builtin_bswap32(pk[i].src), dd = __builtin_bswap32(pk[i].dst);
+		memcpy(tu[i].src, &s, 4);
+		memcpy(tu[i].dst, &dd, 4);
+		keys[i] = (struct acl_key){ .proto = pk[i].proto, .src = s, .dst = dd,
+					    .sport = __builtin_bswap16(pk[i].sport),
+					    .dport = __builtin_bswap16(pk[i].dport) };
+	}
+
+	uint32_t *a = calloc(npkts, sizeof *a), *b = calloc(npkts, sizeof *b),
+		 *c = calloc(npkts, sizeof *c);
+	struct job base = { .t = t, .tuples = tu, .acl = acl, .keys = keys, .rules = rules,
+			    .nrules = nrules, .pkts = pk };
+	/* the linear scan gets a budget of about 2e9 rule checks */
+	size_t nlin = npkts;
+	if (nlin > 2000000000ull / (nrules + 1))
+		nlin = 2000000000ull / (nrules + 1);
+
+	struct job jp = base, jl = base, ja = base;
+	jp.kind = 0, jp.out = a;
+	jl.kind = 1, jl.out = b;
+	ja.kind = 2, ja.out = c;
+	double p1 = timed(jp, npkts, 1), p2 = timed(jp, npkts, 2);
+	double l1 = timed(jl, nlin, 1), l2 = timed(jl, nlin, 2);
+	double a1 = timed(ja, npkts, 1), a2 = timed(ja, npkts, 2);
+
+	size_t bad = 0;
+	for (size_t i = 0; i < npkts; i++) {
+		bool wrong = a[i] != c[i] || (i < nlin && a[i] != b[i]);
+		if (wrong && bad++ < 5)
+			fprintf(stderr, "table-bench: %s packet %zu: portc rule %d, rte_acl %d, linear %d\n",
+				label, i, (int)a[i], (int)c[i], i < nlin ? (int)b[i] : -2);
+	}
+	/* LABEL RULES PACKETS LINEAR_PACKETS | portc: build_s bytes mlps1 mlps2 |
+	 * linear: mlps1 mlps2 | rte_acl: build_s bytes mlps1 mlps2 | MISMATCHES */
+	printf("%s %zu %zu %zu %.4f %zu %.3f %.3f %.4f %.4f %.4f %zu %.3f %.3f %zu\n", label, nrules,
+	       npkts, nlin, portc_build, bin.len, npkts / p1 / 1e6, npkts / p2 / 1e6, nlin / l1 / 1e6,
+	       nlin / l2 / 1e6, acl_build, acl_bytes, npkts / a1 / 1e6, npkts / a2 / 1e6, bad);
+	rte_acl_free(acl);
+	portc_table_free(t);
+	rte_eal_cleanup();
+	return bad ? 1 : 0;
+}
