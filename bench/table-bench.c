@@ -9,9 +9,10 @@
  * or, where no trace is bundled, are made the way ClassBench makes them:
  * a point inside a random rule. One run builds the three classifiers and
  * measures build time, size, and lookups per second on one thread and on
- * two, then checks that they agree: portc and rte_acl on every packet,
+ * two, then checks that they agree: portc and rte_acl on every packet;
  * the linear scan (slow at 100k rules) on as many as its time budget
- * allows. Any disagreement fails the run. Prints one line of figures
+ * allows; portc's reference evaluator (eval_packet) on every packet up to
+ * 10k rules and within that budget above. Any disagreement fails the run. Prints one line of figures
  * (see bench/table-bench.py, which makes the table). */
 #include <pthread.h>
 #include <sched.h>
@@ -25,6 +26,7 @@
 #include <rte_malloc.h>
 
 #include "cli.h"
+#include "eval.h"
 #include "portc/match.h"
 #include "table.h"
 
@@ -139,7 +141,8 @@ static uint32_t linear(const struct cb_rule *r, size_t n, const struct pkt *p)
 }
 
 struct job {
-	int kind;			/* 0 portc, 1 linear, 2 rte_acl */
+	int kind;			/* 0 portc, 1 linear, 2 rte_acl, 3 eval_packet */
+	const struct ir_policy *pol;
 	const struct portc_table *t;
 	const struct portc_tuple *tuples;
 	struct rte_acl_ctx *acl;
@@ -166,6 +169,17 @@ static void *run_job(void *arg)
 	} else if (j->kind == 1) {
 		for (size_t i = j->from; i < j->to; i++)
 			j->out[i] = linear(j->rules, j->nrules, &j->pkts[i]);
+	} else if (j->kind == 3) {
+		for (size_t i = j->from; i < j->to; i++) {
+			const struct pkt *q = &j->pkts[i];
+			struct packet p = { .family = 4, .proto = q->proto, .src = q->src, .dst = q->dst };
+			if (ir_has_ports(p.proto)) {
+				p.sport = q->sport;
+				p.dport = q->dport;
+			}
+			struct verdict v = eval_packet(j->pol, &p);
+			j->out[i] = v.rule ? (uint32_t)(v.rule - j->pol->rules) : UINT32_MAX;
+		}
 	} else {
 		const uint8_t *data[BATCH];
 		uint32_t res[BATCH];
@@ -335,9 +349,9 @@ int main(int argc, char **argv)
 	}
 
 	uint32_t *a = calloc(npkts, sizeof *a), *b = calloc(npkts, sizeof *b),
-		 *c = calloc(npkts, sizeof *c);
-	struct job base = { .t = t, .tuples = tu, .acl = acl, .keys = keys, .rules = rules,
-			    .nrules = nrules, .pkts = pk };
+		 *c = calloc(npkts, sizeof *c), *e = calloc(npkts, sizeof *e);
+	struct job base = { .pol = pol, .t = t, .tuples = tu, .acl = acl, .keys = keys,
+			    .rules = rules, .nrules = nrules, .pkts = pk };
 	/* the linear scan gets a budget of about 2e9 rule checks */
 	size_t nlin = npkts;
 	if (nlin > 2000000000ull / (nrules + 1))
@@ -350,19 +364,27 @@ int main(int argc, char **argv)
 	double p1 = timed(jp, npkts, 1), p2 = timed(jp, npkts, 2);
 	double l1 = timed(jl, nlin, 1), l2 = timed(jl, nlin, 2);
 	double a1 = timed(ja, npkts, 1), a2 = timed(ja, npkts, 2);
+	/* the reference evaluator, on both cores: every packet up to 10k
+	 * rules, within the linear scan's budget above */
+	size_t neval = nrules <= 10000 ? npkts : nlin;
+	struct job je = base;
+	je.kind = 3, je.out = e;
+	timed(je, neval, 2);
 
 	size_t bad = 0;
 	for (size_t i = 0; i < npkts; i++) {
-		bool wrong = a[i] != c[i] || (i < nlin && a[i] != b[i]);
+		bool wrong = a[i] != c[i] || (i < nlin && a[i] != b[i]) || (i < neval && a[i] != e[i]);
 		if (wrong && bad++ < 5)
-			fprintf(stderr, "table-bench: %s packet %zu: portc rule %d, rte_acl %d, linear %d\n",
-				label, i, (int)a[i], (int)c[i], i < nlin ? (int)b[i] : -2);
+			fprintf(stderr, "table-bench: %s packet %zu: portc rule %d, rte_acl %d, linear %d, "
+				"evaluator %d\n", label, i, (int)a[i], (int)c[i], i < nlin ? (int)b[i] : -2,
+				i < neval ? (int)e[i] : -2);
 	}
 	/* LABEL RULES PACKETS LINEAR_PACKETS | portc: build_s bytes mlps1 mlps2 |
 	 * linear: mlps1 mlps2 | rte_acl: build_s bytes mlps1 mlps2 | MISMATCHES */
-	printf("%s %zu %zu %zu %.4f %zu %.3f %.3f %.4f %.4f %.4f %zu %.3f %.3f %zu\n", label, nrules,
-	       npkts, nlin, portc_build, bin.len, npkts / p1 / 1e6, npkts / p2 / 1e6, nlin / l1 / 1e6,
-	       nlin / l2 / 1e6, acl_build, acl_bytes, npkts / a1 / 1e6, npkts / a2 / 1e6, bad);
+	printf("%s %zu %zu %zu %.4f %zu %.3f %.3f %.4f %.4f %.4f %zu %.3f %.3f %zu %zu\n", label,
+	       nrules, npkts, nlin, portc_build, bin.len, npkts / p1 / 1e6, npkts / p2 / 1e6,
+	       nlin / l1 / 1e6, nlin / l2 / 1e6, acl_build, acl_bytes, npkts / a1 / 1e6,
+	       npkts / a2 / 1e6, bad, neval);
 	rte_acl_free(acl);
 	portc_table_free(t);
 	rte_eal_cleanup();
