@@ -99,6 +99,9 @@ static int check(struct portc_table *t, size_t len, char *err, size_t errlen)
 		return fail(err, errlen, "not a portc table: %zu bytes, shorter than a header", len);
 	if (memcmp(h->magic, PTAB_MAGIC, 8) != 0)
 		return fail(err, errlen, "not a portc table (bad magic)");
+	if (h->version == __builtin_bswap32(PTAB_VERSION))
+		return fail(err, errlen, "table in the other byte order: portc tables are "
+			    "little-endian, and this library reads them on little-endian hosts only");
 	if (h->version != PTAB_VERSION)
 		return fail(err, errlen, "table version %u; this library reads version %u", h->version,
 			    PTAB_VERSION);

@@ -141,5 +141,18 @@ for bad in "$tmp/short.ptab" "$tmp/text.ptab" /dev/null "$tmp/missing.ptab"; do
 	if [ $rc = 2 ] && grep -q "$bad" "$tmp/err"; then ok; else fail "query --table $bad: exit $rc, $(cat "$tmp/err")"; fi
 done
 
+# a table whose version reads byte-swapped: said as such, not as a version
+python3 - "$tmp/bo.ptab" "$tmp/swapped.ptab" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[8:12] = struct.pack(">I", 1)
+open(sys.argv[2], "wb").write(b)
+PY
+if $P query --table "$tmp/swapped.ptab" udp 192.0.2.1:1 192.0.2.2:2 2>&1 >/dev/null | grep -q "other byte order"; then
+	ok
+else
+	fail "a byte-swapped table is not named as such"
+fi
+
 echo "table: $pass passed, $fails failed"
 [ $fails = 0 ]
