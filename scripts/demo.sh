@@ -39,6 +39,10 @@ run compile -t nftables --stats -Wno-unenforceable -D site=198.18.0.0/16 policie
 sed -n '1,12p' build/webex-calling.nft
 run compile -t iptables --stats -Wno-unenforceable -D site=198.18.0.0/16 policies/webex-calling.pol -o build/webex-calling
 
+say "compile it to a matching table for libportc, and ask the table"
+run compile -t table --stats -Wno-unenforceable -D site=198.18.0.0/16 policies/webex-calling.pol -o build/webex-calling.ptab
+run query --table build/webex-calling.ptab udp 198.18.1.5:8500 170.72.1.1:8500
+
 say "render it as the vendor's table"
 run doc -Wno-unenforceable -D site=198.18.0.0/16 policies/webex-calling.pol | sed -n '1,12p'
 

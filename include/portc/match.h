@@ -50,7 +50,8 @@ enum portc_action { PORTC_ALLOW = 0, PORTC_DENY = 1, PORTC_REJECT = 2 };
 
 struct portc_result {
 	uint32_t rule;		/* the rule's index in the table, or PORTC_DEFAULT_RULE */
-	uint32_t line;		/* its line in the policy source (0 for the default) */
+	uint32_t line;		/* the line of its text, maybe in an imported file
+				 * (the table holds no file names); 0 for the default */
 	uint8_t action;		/* enum portc_action */
 	int8_t dscp;		/* the DSCP mark of an allow, or -1 */
 	uint16_t reserved;
