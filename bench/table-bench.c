@@ -303,11 +303,9 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	memset(o.diag.enabled, -1, sizeof o.diag.enabled);
 	struct diag d;
-	cli_diag_init(&d, &o);
 	struct unit u;
-	if (driver_run(&u, &d, &o, policy, true) != EXIT_OK)
-		return 1;
-	const struct ir_policy *pol = driver_policy(&u, &o);
+	int rc;
+	const struct ir_policy *pol = driver_compile(&u, &d, &o, policy, &rc);
 	if (!pol || pol->nrules != nrules) {
 		fprintf(stderr, "table-bench: %s does not hold the %zu rules of %s\n", policy, nrules,
 			filters);

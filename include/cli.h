@@ -74,6 +74,11 @@ int driver_run(struct unit *u, struct diag *d, const struct cli_opts *o, const c
 	       bool require_params);
 /* The policy named by -p, or the only one; says why when there is none. */
 const struct ir_policy *driver_policy(const struct unit *u, const struct cli_opts *o);
+/* What the one-policy commands share: set up d from o, run the driver on
+ * path, pick the policy. NULL, with *rc EXIT_ERRORS or EXIT_USAGE, when
+ * there is none to work on; the caller frees u and d either way. */
+const struct ir_policy *driver_compile(struct unit *u, struct diag *d, const struct cli_opts *o,
+				       const char *path, int *rc);
 
 int cmd_check(struct cli_opts *o);
 int cmd_fmt(struct cli_opts *o);

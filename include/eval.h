@@ -28,6 +28,11 @@ struct verdict {
 bool ir_rule_matches(const struct ir_rule *r, const struct packet *p);
 struct verdict eval_packet(const struct ir_policy *pol, const struct packet *p);
 
+struct portc_tuple;
+/* p as libportc's tuple (addresses in network byte order), for asking a
+ * compiled table what the evaluator was asked. */
+void packet_to_tuple(const struct packet *p, struct portc_tuple *k);
+
 /* Parses "192.0.2.1", "192.0.2.1:443", "[2001:db8::1]:443", "2001:db8::1".
  * *port is -1 when none was given. Returns NULL or an error message. */
 const char *packet_parse_endpoint(const char *text, int *family, u128 *addr, int *port);

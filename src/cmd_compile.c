@@ -105,28 +105,23 @@ int cmd_compile(struct cli_opts *o)
 		}
 	}
 	struct diag d;
-	cli_diag_init(&d, o);
 	struct unit u;
-	int r = driver_run(&u, &d, o, o->argv[0], true);
-	if (r == EXIT_OK) {
-		const struct ir_policy *pol = driver_policy(&u, o);
-		if (!pol) {
-			r = EXIT_USAGE;
+	int r;
+	const struct ir_policy *pol = driver_compile(&u, &d, o, o->argv[0], &r);
+	if (pol) {
+		struct emit_file files[EMIT_MAX_FILES];
+		size_t n = 0;
+		struct emit_stats st = { 0 };
+		if (!be->emit(pol, &eo, files, &n, &st, &d)) {
+			diag_flush(&d, stderr);
+			r = EXIT_ERRORS;
 		} else {
-			struct emit_file files[EMIT_MAX_FILES];
-			size_t n = 0;
-			struct emit_stats st = { 0 };
-			if (!be->emit(pol, &eo, files, &n, &st, &d)) {
-				diag_flush(&d, stderr);
-				r = EXIT_ERRORS;
-			} else {
-				r = write_outputs(o->output, files, n, be->binary);
-				if (r == EXIT_OK && o->stats)
-					print_stats(pol, be, &st);
-			}
-			for (size_t i = 0; i < n; i++)
-				sb_free(&files[i].text);
+			r = write_outputs(o->output, files, n, be->binary);
+			if (r == EXIT_OK && o->stats)
+				print_stats(pol, be, &st);
 		}
+		for (size_t i = 0; i < n; i++)
+			sb_free(&files[i].text);
 	}
 	unit_free(&u);
 	diag_free(&d);

@@ -345,30 +345,25 @@ int cmd_doc(struct cli_opts *o)
 		return EXIT_USAGE;
 	}
 	struct diag d;
-	cli_diag_init(&d, o);
 	struct unit u;
-	int r = driver_run(&u, &d, o, o->argv[0], true);
-	if (r == EXIT_OK) {
-		const struct ir_policy *pol = driver_policy(&u, o);
-		if (!pol) {
+	int r;
+	const struct ir_policy *pol = driver_compile(&u, &d, o, o->argv[0], &r);
+	if (pol) {
+		struct strbuf out = { 0 };
+		sb_init(&out);
+		if (strcmp(fmt, "md") == 0)
+			render_md(pol, o->argv[0], o, &out);
+		else if (strcmp(fmt, "html") == 0)
+			render_html(pol, o->argv[0], o, &out);
+		else
+			render_dot(pol, o->argv[0], &out);
+		int e = o->output ? write_file_atomic(o->output, out.s, out.len)
+				  : (fputs(out.s, stdout) < 0 ? EIO : 0);
+		if (e) {
+			diag_plain("cannot write '%s': %s", o->output ? o->output : "stdout", strerror(e));
 			r = EXIT_USAGE;
-		} else {
-			struct strbuf out = { 0 };
-			sb_init(&out);
-			if (strcmp(fmt, "md") == 0)
-				render_md(pol, o->argv[0], o, &out);
-			else if (strcmp(fmt, "html") == 0)
-				render_html(pol, o->argv[0], o, &out);
-			else
-				render_dot(pol, o->argv[0], &out);
-			int e = o->output ? write_file_atomic(o->output, out.s, out.len)
-					  : (fputs(out.s, stdout) < 0 ? EIO : 0);
-			if (e) {
-				diag_plain("cannot write '%s': %s", o->output ? o->output : "stdout", strerror(e));
-				r = EXIT_USAGE;
-			}
-			sb_free(&out);
 		}
+		sb_free(&out);
 	}
 	unit_free(&u);
 	diag_free(&d);

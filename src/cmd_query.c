@@ -183,13 +183,8 @@ static int query_table(struct cli_opts *o, const struct packet *p, bool json)
 		diag_plain("%s", err);
 		return EXIT_USAGE;
 	}
-	struct portc_tuple k = { .family = (uint8_t)p->family, .proto = (uint8_t)p->proto,
-				 .icmp_type = p->type, .sport = p->sport, .dport = p->dport };
-	int n = p->family == 4 ? 4 : 16;
-	for (int i = 0; i < n; i++) {
-		k.src[i] = (uint8_t)(p->src >> (8 * (n - 1 - i)));
-		k.dst[i] = (uint8_t)(p->dst >> (8 * (n - 1 - i)));
-	}
+	struct portc_tuple k;
+	packet_to_tuple(p, &k);
 	struct portc_result res;
 	portc_classify(t, &k, &res);
 	portc_table_free(t);
@@ -246,22 +241,16 @@ int cmd_query(struct cli_opts *o)
 	if (o->table)
 		return query_table(o, &pkt, strcmp(fmt, "json") == 0);
 	struct diag d;
-	cli_diag_init(&d, o);
 	struct unit u;
-	r = driver_run(&u, &d, o, o->argv[0], true);
-	if (r == EXIT_OK) {
-		const struct ir_policy *pol = driver_policy(&u, o);
-		if (!pol) {
-			r = EXIT_USAGE;
+	const struct ir_policy *pol = driver_compile(&u, &d, o, o->argv[0], &r);
+	if (pol) {
+		struct verdict v = eval_packet(pol, &pkt);
+		if (strcmp(fmt, "json") == 0) {
+			r = print_json(pol, &v, &pkt, o->all);
 		} else {
-			struct verdict v = eval_packet(pol, &pkt);
-			if (strcmp(fmt, "json") == 0) {
-				r = print_json(pol, &v, &pkt, o->all);
-			} else {
-				print_text(pol, &v, &pkt);
-				if (o->all)
-					print_matches(pol, &pkt);
-			}
+			print_text(pol, &v, &pkt);
+			if (o->all)
+				print_matches(pol, &pkt);
 		}
 	}
 	unit_free(&u);

@@ -81,3 +81,16 @@ void cli_diag_init(struct diag *d, const struct cli_opts *o)
 	diag_init(d);
 	d->opts = o->diag;
 }
+
+const struct ir_policy *driver_compile(struct unit *u, struct diag *d, const struct cli_opts *o,
+				       const char *path, int *rc)
+{
+	cli_diag_init(d, o);
+	*rc = driver_run(u, d, o, path, true);
+	if (*rc != EXIT_OK)
+		return NULL;
+	const struct ir_policy *pol = driver_policy(u, o);
+	if (!pol)
+		*rc = EXIT_USAGE;
+	return pol;
+}

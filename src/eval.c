@@ -2,6 +2,8 @@
  * the command line and witnesses use. */
 #include "eval.h"
 
+#include "portc/match.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,21 @@ bool ir_rule_matches(const struct ir_rule *r, const struct packet *p)
 			return false;
 	}
 	return true;
+}
+
+void packet_to_tuple(const struct packet *p, struct portc_tuple *k)
+{
+	memset(k, 0, sizeof *k);
+	k->family = (uint8_t)p->family;
+	k->proto = (uint8_t)p->proto;
+	k->sport = p->sport;
+	k->dport = p->dport;
+	k->icmp_type = p->type;
+	int n = p->family == 4 ? 4 : 16;
+	for (int i = 0; i < n; i++) {
+		k->src[i] = (uint8_t)(p->src >> (8 * (n - 1 - i)));
+		k->dst[i] = (uint8_t)(p->dst >> (8 * (n - 1 - i)));
+	}
 }
 
 struct verdict eval_packet(const struct ir_policy *pol, const struct packet *p)

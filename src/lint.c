@@ -25,7 +25,8 @@
  * that overlap a rule come from an index (a bounding-box tree over every
  * rule's boxes), so a rule meets only the rules it overlaps; before the
  * exact region algebra, a few sample points through the same index often
- * prove that a rule is neither shadowed nor redundant (decides_differently).
+ * prove that a rule is neither shadowed nor redundant (own_points_prove,
+ * next_points_prove; analyze_live then finishes it without listing).
  * --brute-force takes every pair and never samples: the oracle the tests
  * and the benchmark compare against. Subtraction is capped: a rule whose
  * region splits into more boxes than the cap is left undecided, not
@@ -237,31 +238,6 @@ static void query(struct ctx *c, const struct index *ix, size_t node, size_t l, 
 	query(c, ix, 2 * node + 1, m, r, q, out, lo, hi);
 }
 
-/* The lowest rule from `from` on with a box that holds the point q,
- * below best. */
-static unsigned query_first(const struct index *ix, size_t node, size_t l, size_t r,
-			    const struct box *q, unsigned from, unsigned best)
-{
-	if (ix->minrule[node] >= best || !box_overlaps(&ix->bb[node], q))
-		return best;
-	if (r - l == 1)
-		return ix->e[l].rule >= from ? ix->e[l].rule : best;
-	size_t m = l + (r - l) / 2;
-	best = query_first(ix, 2 * node, l, m, q, from, best);
-	return query_first(ix, 2 * node + 1, m, r, q, from, best);
-}
-
-/* The first rule in [from, below) that matches p; below for none. */
-static unsigned first_in(const struct ctx *c, const struct packet *p, unsigned from,
-			 unsigned below)
-{
-	const struct index *ix = &c->idx[p->family == 6];
-	if (ix->n == 0)
-		return below;
-	struct box q;
-	box_of_packet(p, &q);
-	return query_first(ix, 1, 0, ix->n, &q, from, below);
-}
 
 static bool box_within(const struct box *inner, const struct box *outer)
 {
@@ -304,6 +280,18 @@ static unsigned query_meets(const struct index *ix, size_t node, size_t l, size_
 	size_t m = l + (r - l) / 2;
 	below = query_meets(ix, 2 * node, l, m, q, kinds, from, below);
 	return query_meets(ix, 2 * node + 1, m, r, q, kinds, from, below);
+}
+
+/* The first rule in [from, below) that matches p; below for none. */
+static unsigned first_in(const struct ctx *c, const struct packet *p, unsigned from,
+			 unsigned below)
+{
+	const struct index *ix = &c->idx[p->family == 6];
+	if (ix->n == 0)
+		return below;
+	struct box q;
+	box_of_packet(p, &q);
+	return query_meets(ix, 1, 0, ix->n, &q, 7, from, below);
 }
 
 /* The lowest rule below `below` with an action in `kinds` and a box that

@@ -171,6 +171,7 @@ static void build(struct builder *b, uint32_t at, uint32_t *list, size_t n, stru
 	free(right);
 }
 
+/* The bytes of a record (sb_putn takes characters). */
 static void put(struct strbuf *out, const void *p, size_t n)
 {
 	sb_putn(out, p, n);

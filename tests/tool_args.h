@@ -82,14 +82,4 @@ static inline int tool_arg(struct tool_args *a, int argc, char **argv, int *i)
 	return 0;
 }
 
-/* Compiles the FILE as portc does; NULL (diagnostics printed) on errors. */
-static inline const struct ir_policy *tool_compile(struct tool_args *a, struct unit *u,
-						   struct diag *d)
-{
-	cli_diag_init(d, &a->o);
-	if (driver_run(u, d, &a->o, a->file, true) != EXIT_OK)
-		return NULL;
-	return driver_policy(u, &a->o);
-}
-
 #endif

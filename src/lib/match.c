@@ -307,6 +307,16 @@ static void fill(const struct portc_table *t, uint32_t rule, struct portc_result
 				    x->dscp == PTAB_NO_DSCP ? -1 : (int8_t)x->dscp, 0 };
 }
 
+/* Source port, destination port and ICMP type as the policy sees them:
+ * 0 for a protocol that lacks them. */
+static void l4_fields(const struct portc_table *t, const struct portc_tuple *k, uint32_t out[3])
+{
+	bool ports = has_bit(t->h->port_protos, k->proto);
+	out[0] = ports ? k->sport : 0;
+	out[1] = ports ? k->dport : 0;
+	out[2] = has_bit(t->h->type_protos, k->proto) ? k->icmp_type : 0;
+}
+
 /* IPv4: the 32-bit copies. */
 static void key4(const struct portc_table *t, const struct portc_tuple *k, uint32_t key[PTAB_DIMS])
 {
@@ -315,10 +325,11 @@ static void key4(const struct portc_table *t, const struct portc_tuple *k, uint3
 			(uint32_t)k->src[2] << 8 | k->src[3];
 	key[PTAB_DST] = (uint32_t)k->dst[0] << 24 | (uint32_t)k->dst[1] << 16 |
 			(uint32_t)k->dst[2] << 8 | k->dst[3];
-	bool ports = has_bit(t->h->port_protos, k->proto);
-	key[PTAB_SPORT] = ports ? k->sport : 0;
-	key[PTAB_DPORT] = ports ? k->dport : 0;
-	key[PTAB_TYPE] = has_bit(t->h->type_protos, k->proto) ? k->icmp_type : 0;
+	uint32_t l4[3];
+	l4_fields(t, k, l4);
+	key[PTAB_SPORT] = l4[0];
+	key[PTAB_DPORT] = l4[1];
+	key[PTAB_TYPE] = l4[2];
 }
 
 /* The first entry of leaf node that holds key, if below best. */
@@ -361,10 +372,11 @@ static uint32_t lookup6(const struct portc_table *t, const struct portc_tuple *k
 	key[PTAB_PROTO] = k->proto;
 	key[PTAB_SRC] = addr_of(k->src, 6);
 	key[PTAB_DST] = addr_of(k->dst, 6);
-	bool ports = has_bit(t->h->port_protos, k->proto);
-	key[PTAB_SPORT] = ports ? k->sport : 0;
-	key[PTAB_DPORT] = ports ? k->dport : 0;
-	key[PTAB_TYPE] = has_bit(t->h->type_protos, k->proto) ? k->icmp_type : 0;
+	uint32_t l4[3];
+	l4_fields(t, k, l4);
+	key[PTAB_SPORT] = l4[0];
+	key[PTAB_DPORT] = l4[1];
+	key[PTAB_TYPE] = l4[2];
 	uint32_t best = UINT32_MAX;
 	for (int tr = 0; tr < PTAB_TREES; tr++) {
 		uint32_t n = t->h->root[1][tr];

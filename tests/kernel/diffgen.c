@@ -184,7 +184,8 @@ int main(int argc, char **argv)
 	}
 	struct diag d;
 	struct unit u;
-	const struct ir_policy *pol = tool_compile(&args, &u, &d);
+	int rc;
+	const struct ir_policy *pol = driver_compile(&u, &d, &args.o, args.file, &rc);
 	if (!pol)
 		return 1;
 

@@ -54,6 +54,24 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+/* The transport checksum of l4, over the pseudo-header sum given. UDP
+ * has its length field set too; ICMP (IPv4) has no pseudo-header, ICMPv6
+ * has one. */
+static void l4_checksum(uint8_t *l4, size_t l4len, int proto, uint32_t pseudo)
+{
+	if (proto == 6) {
+		put16(l4 + 16, fold(sum16(l4, l4len, pseudo)));
+	} else if (proto == 17) {
+		put16(l4 + 4, (uint16_t)l4len);
+		uint16_t c = fold(sum16(l4, l4len, pseudo));
+		put16(l4 + 6, c ? c : 0xffff);	/* 0 means "no checksum" in UDP */
+	} else if (proto == 1) {
+		put16(l4 + 2, fold(sum16(l4, l4len, 0)));
+	} else if (proto == 58) {
+		put16(l4 + 2, fold(sum16(l4, l4len, pseudo)));
+	}
+}
+
 /* Builds the transport part; returns its length. */
 static size_t build_l4(uint8_t *l4, int proto, int family, unsigned sport, unsigned dport,
 		       unsigned type, const char *id)
@@ -116,15 +134,7 @@ static int send_one(int fd, struct sockaddr_ll *to, char *line)
 		if (inet_pton(AF_INET, src, ip + 12) != 1 || inet_pton(AF_INET, dst, ip + 16) != 1)
 			return -1;
 		put16(ip + 10, fold(sum16(ip, 20, 0)));
-		uint32_t pseudo = sum16(ip + 12, 8, 0) + (uint32_t)proto + (uint32_t)l4len;
-		if (proto == 6)
-			put16(l4 + 16, fold(sum16(l4, l4len, pseudo)));
-		else if (proto == 17) {
-			put16(l4 + 4, (uint16_t)l4len);
-			uint16_t c = fold(sum16(l4, l4len, pseudo));
-			put16(l4 + 6, c ? c : 0xffff);
-		} else if (proto == 1)
-			put16(l4 + 2, fold(sum16(l4, l4len, 0)));
+		l4_checksum(l4, l4len, proto, sum16(ip + 12, 8, 0) + (uint32_t)proto + (uint32_t)l4len);
 		to->sll_protocol = htons(ETH_P_IP);
 		return (int)sendto(fd, frame, 20 + l4len, 0, (struct sockaddr *)to, sizeof *to);
 	}
@@ -137,15 +147,7 @@ static int send_one(int fd, struct sockaddr_ll *to, char *line)
 	ip[7] = 64;
 	if (inet_pton(AF_INET6, src, ip + 8) != 1 || inet_pton(AF_INET6, dst, ip + 24) != 1)
 		return -1;
-	uint32_t pseudo = sum16(ip + 8, 32, 0) + (uint32_t)l4len + (uint32_t)proto;
-	if (proto == 6)
-		put16(l4 + 16, fold(sum16(l4, l4len, pseudo)));
-	else if (proto == 17) {
-		put16(l4 + 4, (uint16_t)l4len);
-		uint16_t c = fold(sum16(l4, l4len, pseudo));
-		put16(l4 + 6, c ? c : 0xffff);
-	} else if (proto == 58)
-		put16(l4 + 2, fold(sum16(l4, l4len, pseudo)));
+	l4_checksum(l4, l4len, proto, sum16(ip + 8, 32, 0) + (uint32_t)l4len + (uint32_t)proto);
 	to->sll_protocol = htons(ETH_P_IPV6);
 	return (int)sendto(fd, frame, 40 + l4len, 0, (struct sockaddr *)to, sizeof *to);
 }

@@ -32,21 +32,6 @@
 
 uint32_t portc_crc32c(uint32_t crc, const void *buf, size_t len);
 
-static void to_tuple(const struct packet *p, struct portc_tuple *k)
-{
-	memset(k, 0, sizeof *k);
-	k->family = (uint8_t)p->family;
-	k->proto = (uint8_t)p->proto;
-	k->sport = p->sport;
-	k->dport = p->dport;
-	k->icmp_type = p->type;
-	int n = p->family == 4 ? 4 : 16;
-	for (int i = 0; i < n; i++) {
-		k->src[i] = (uint8_t)(p->src >> (8 * (n - 1 - i)));
-		k->dst[i] = (uint8_t)(p->dst >> (8 * (n - 1 - i)));
-	}
-}
-
 /* A packet at point x of the packet space, with the fields its protocol
  * lacks at 0, as the evaluator reads them. */
 static struct packet at(int family, const u128 x[PS_DIMS])
@@ -75,7 +60,7 @@ static void compare(const struct ir_policy *pol, const struct portc_table *t,
 	struct verdict v = eval_packet(pol, p);
 	struct portc_tuple k;
 	struct portc_result r;
-	to_tuple(p, &k);
+	packet_to_tuple(p, &k);
 	portc_classify(t, &k, &r);
 	uint32_t want = v.rule ? (uint32_t)(v.rule - pol->rules) : PORTC_DEFAULT_RULE;
 	checked++;
@@ -229,7 +214,8 @@ int main(int argc, char **argv)
 	}
 	struct diag d;
 	struct unit u;
-	const struct ir_policy *pol = tool_compile(&a, &u, &d);
+	int rc;
+	const struct ir_policy *pol = driver_compile(&u, &d, &a.o, a.file, &rc);
 	if (!pol)
 		return 1;
 	struct strbuf bin = { 0 };
@@ -239,7 +225,6 @@ int main(int argc, char **argv)
 		diag_flush(&d, stderr);
 		return 1;
 	}
-	int rc;
 	if (mutations) {
 		rc = mutate(&bin, mutations);
 	} else {
