@@ -1,4 +1,4 @@
-/* portc/table_format.h - the on-disk layout of a portc table, version 1.
+/* portc/table_format.h - the on-disk layout of a portc table, version 2.
  *
  * docs/table-format.md is the prose; this is the layout both the writer
  * (src/table_build.c) and the reader (src/lib/match.c) compile against. Every
@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define PTAB_MAGIC "PORTCTAB"
-#define PTAB_VERSION 1u
+#define PTAB_VERSION 2u
 
 /* The dimensions of a box, in this order. */
 enum { PTAB_PROTO, PTAB_SRC, PTAB_SPORT, PTAB_DST, PTAB_DPORT, PTAB_TYPE, PTAB_DIMS };
@@ -21,6 +21,18 @@ enum { PTAB_PROTO, PTAB_SRC, PTAB_SPORT, PTAB_DST, PTAB_DPORT, PTAB_TYPE, PTAB_D
  * entry found wins. */
 #define PTAB_TREES 4
 #define PTAB_NO_DSCP 0xFFu
+/* A tree's index: the top `bits` bits of one address field pick the node a
+ * walk starts at, so the levels that would only narrow the address are one
+ * load. PTAB_NO_INDEX: the walk starts at the tree's root. */
+#define PTAB_NO_INDEX 0xFFu
+#define PTAB_INDEX_BITS_MAX 20
+
+struct ptab_index {
+	uint8_t dim;			/* PTAB_SRC, PTAB_DST or PTAB_NO_INDEX */
+	uint8_t bits;			/* 1..PTAB_INDEX_BITS_MAX */
+	uint16_t reserved;
+	uint32_t first;			/* its 2^bits slots: index[first ..] */
+};
 
 struct ptab_header {
 	char magic[8];			/* "PORTCTAB" */
@@ -32,9 +44,13 @@ struct ptab_header {
 	uint32_t nrules, nentries, nnodes, nleaf;
 	uint32_t root[2][PTAB_TREES];	/* first node of each tree, per family
 					 * (IPv4, IPv6); PTAB_NO_TREE if none */
+	struct ptab_index index[2][PTAB_TREES];	/* per tree, as root */
+	uint32_t nindex;		/* slots of the index section: node numbers */
+	uint32_t first6;		/* entries [0, first6) are IPv4's, the rest
+					 * IPv6's; each run in rule order */
 	uint32_t default_action;	/* 0 allow, 1 deny, 2 reject */
 	uint32_t reserved;
-	uint64_t off_rules, off_entries, off_nodes, off_leaf;
+	uint64_t off_rules, off_entries, off_nodes, off_leaf, off_index;
 	uint8_t port_protos[32];	/* bit p: protocol p has ports */
 	uint8_t type_protos[32];	/* bit p: protocol p has ICMP types */
 };
@@ -74,7 +90,8 @@ struct ptab_node {
 };
 
 #ifndef __cplusplus
-_Static_assert(sizeof(struct ptab_header) == 184, "the header is 184 bytes");
+_Static_assert(sizeof(struct ptab_header) == 264, "the header is 264 bytes");
+_Static_assert(sizeof(struct ptab_index) == 8, "an index is 8 bytes");
 _Static_assert(sizeof(struct ptab_rule) == 16, "a rule is 16 bytes");
 _Static_assert(sizeof(struct ptab_entry) == 200, "an entry is 200 bytes");
 _Static_assert(sizeof(struct ptab_node) == 32, "a node is 32 bytes");

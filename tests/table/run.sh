@@ -145,7 +145,7 @@ done
 python3 - "$tmp/bo.ptab" "$tmp/swapped.ptab" <<'PY'
 import struct, sys
 b = bytearray(open(sys.argv[1], "rb").read())
-b[8:12] = struct.pack(">I", 1)
+b[8:12] = b[8:12][::-1]  # the version, whichever it is, read the other way
 open(sys.argv[2], "wb").write(b)
 PY
 if $P query --table "$tmp/swapped.ptab" udp 192.0.2.1:1 192.0.2.2:2 2>&1 >/dev/null | grep -q "other byte order"; then
