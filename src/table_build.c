@@ -19,6 +19,7 @@ uint32_t portc_crc32c(uint32_t crc, const void *buf, size_t len);	/* src/lib/mat
 #define MAX_DEPTH 64
 #define MAX_NODES (1u << 22)
 #define MAX_LEAF_SLOTS (1u << 24)
+#define MAX_INDEX_SLOTS (1u << 24)
 
 struct entry {
 	struct box b;
@@ -27,9 +28,8 @@ struct entry {
 
 struct builder {
 	struct entry *e;
-	uint32_t *index;
+	uint32_t *index;		/* the slots of cut nodes */
 	size_t nindex;
-	uint32_t empty_leaf;		/* the leaf of every empty index slot, or UINT32_MAX */
 	size_t ne, cap;
 	struct ptab_node *nodes;
 	size_t nnodes, ncap;
@@ -56,7 +56,7 @@ static void make_leaf(struct builder *b, uint32_t at, const uint32_t *list, size
 			b->lcap = b->lcap ? 2 * b->lcap : 1024;
 		b->leaf = xrealloc(b->leaf, b->lcap * sizeof *b->leaf);
 	}
-	b->nodes[at].leaf = 1;
+	b->nodes[at].kind = PTAB_LEAF;
 	b->nodes[at].a = (uint32_t)b->nleaf;
 	b->nodes[at].b = (uint32_t)n;
 	if (n)
@@ -182,37 +182,39 @@ static void slots_of(const struct box *x, int dim, unsigned shift, size_t *first
 	*last = (size_t)(x->d[dim].hi >> shift);
 }
 
-/* Builds tree `at` as an index on the top bits of an address field with a
- * subtree per slot, when one of the two address fields spreads the boxes
- * (the narrow field of EffiCuts' groups: a box lies in one or two slots).
- * The slot's subtree starts with the slot's region, so it never cuts on
- * what the index already decided: on ClassBench's 10k sets this takes 8
- * to 10 levels off a walk. False (nothing built) when neither field
- * spreads the boxes. */
-static bool build_indexed(struct builder *b, uint32_t at, const uint32_t *list, size_t n,
-			  const struct box *all, unsigned addr_bits, struct ptab_index *ix)
+/* Makes root `at` a cut on the top bits of the source or the destination
+ * address, with a subtree per slot, when one of them spreads the boxes:
+ * the narrow field of EffiCuts' groups, where a box lies in one slot or
+ * two. Each slot's subtree starts from the slot's region, so it never cuts
+ * again on what the cut decided. On ClassBench's 10k sets this takes 8 to
+ * 10 binary levels off a walk. (A second cut, on the other address, for
+ * slots of more than 8, 16 or 32 boxes was tried: it was seldom made, and
+ * the extra step cost more than it saved.) False, with nothing built,
+ * when neither address spreads the boxes. */
+static bool build_cut(struct builder *b, uint32_t at, const uint32_t *list, size_t n,
+		      const struct box *r, unsigned addr_bits)
 {
 	/* Slots: at least 4 per box (up to 2^16), more while they still split
-	 * the busiest slot, up to 64 per box and 2^PTAB_INDEX_BITS_MAX. */
+	 * the busiest slot, up to 64 per box and 2^PTAB_CUT_BITS_MAX. */
 	unsigned lo_bits = 1, hi_bits = 1;
 	while (lo_bits < 16 && ((size_t)1 << lo_bits) < 4 * n)
 		lo_bits++;
-	while (hi_bits < PTAB_INDEX_BITS_MAX && hi_bits < addr_bits && ((size_t)1 << hi_bits) < 64 * n)
+	while (hi_bits < PTAB_CUT_BITS_MAX && hi_bits < addr_bits && ((size_t)1 << hi_bits) < 64 * n)
 		hi_bits++;
 	if (hi_bits < lo_bits)
 		hi_bits = lo_bits;
-	int best_dim = -1;
+	int dim = -1;
 	unsigned bits = 0;
 	size_t best_max = n;
 	long *delta = xcalloc(((size_t)1 << hi_bits) + 1, sizeof *delta);
-	for (int dim = PS_SRC; dim <= PS_DST; dim += PS_DST - PS_SRC)
+	for (int d = PS_SRC; d <= PS_DST; d += PS_DST - PS_SRC) {
 		for (unsigned bb = lo_bits; bb <= hi_bits; bb++) {
 			/* the load per slot, counted where the runs of slots start and end */
 			size_t nslots = (size_t)1 << bb, copies = 0, max = 0;
 			memset(delta, 0, (nslots + 1) * sizeof *delta);
 			for (size_t i = 0; i < n; i++) {
 				size_t lo, hi;
-				slots_of(&b->e[list[i]].b, dim, addr_bits - bb, &lo, &hi);
+				slots_of(&b->e[list[i]].b, d, addr_bits - bb, &lo, &hi);
 				delta[lo]++;
 				delta[hi + 1]--;
 				copies += hi - lo + 1;
@@ -229,24 +231,23 @@ static bool build_indexed(struct builder *b, uint32_t at, const uint32_t *list, 
 				break;
 			if (max < best_max) {
 				best_max = max;
-				best_dim = dim;
+				dim = d;
 				bits = bb;
 			}
 			if (max <= BINTH)
 				break;
 		}
+	}
 	free(delta);
-	if (best_dim < 0 || best_max > n / 2)
-		return false;
 	unsigned shift = addr_bits - bits;
 	size_t nslots = (size_t)1 << bits;
+	if (dim < 0 || best_max > n / 2 || b->nindex + nslots > MAX_INDEX_SLOTS)
+		return false;
 
-	/* the tree's root node (named in the header either way) is the
-	 * subtree of slot 0 */
 	size_t *count = xcalloc(nslots + 1, sizeof *count);
 	for (size_t i = 0; i < n; i++) {
 		size_t lo, hi;
-		slots_of(&b->e[list[i]].b, best_dim, shift, &lo, &hi);
+		slots_of(&b->e[list[i]].b, dim, shift, &lo, &hi);
 		for (size_t j = lo; j <= hi; j++)
 			count[j]++;
 	}
@@ -257,30 +258,29 @@ static bool build_indexed(struct builder *b, uint32_t at, const uint32_t *list, 
 	memset(count, 0, nslots * sizeof *count);
 	for (size_t i = 0; i < n; i++) {	/* in list order, so rule order */
 		size_t lo, hi;
-		slots_of(&b->e[list[i]].b, best_dim, shift, &lo, &hi);
+		slots_of(&b->e[list[i]].b, dim, shift, &lo, &hi);
 		for (size_t j = lo; j <= hi; j++)
 			byslot[start[j] + count[j]++] = list[i];
 	}
-	ix->dim = (uint8_t)best_dim;
-	ix->bits = (uint8_t)bits;
-	ix->first = (uint32_t)b->nindex;
+	size_t first = b->nindex;
 	b->index = xrealloc(b->index, (b->nindex + nslots) * sizeof *b->index);
-	uint32_t *slot = b->index + b->nindex;
 	b->nindex += nslots;
+	b->nodes[at] = (struct ptab_node){ .kind = PTAB_CUT, .dim = (uint8_t)dim, .bits = (uint8_t)bits,
+					   .shift = (uint8_t)shift, .a = (uint32_t)first };
+	/* the empty slots' leaf, after the cut as every child must be */
+	uint32_t empty = new_node(b);
+	make_leaf(b, empty, NULL, 0);
 	for (size_t j = 0; j < nslots; j++) {
-		if (count[j] == 0 && j > 0) {
-			if (b->empty_leaf == UINT32_MAX) {
-				b->empty_leaf = new_node(b);
-				make_leaf(b, b->empty_leaf, NULL, 0);
-			}
-			slot[j] = b->empty_leaf;
+		if (count[j] == 0) {
+			b->index[first + j] = empty;
 			continue;
 		}
-		struct box r = *all;
-		r.d[best_dim].lo = (u128)j << shift;
-		r.d[best_dim].hi = r.d[best_dim].lo + (((u128)1 << shift) - 1);
-		slot[j] = j == 0 ? at : new_node(b);
-		build(b, slot[j], byslot + start[j], count[j], r, 2);
+		uint32_t node = new_node(b);
+		b->index[first + j] = node;
+		struct box sr = *r;
+		sr.d[dim].lo = (u128)j << shift;
+		sr.d[dim].hi = sr.d[dim].lo + (((u128)1 << shift) - 1);
+		build(b, node, byslot + start[j], count[j], sr, 2);
 	}
 	free(count);
 	free(start);
@@ -291,7 +291,7 @@ static bool build_indexed(struct builder *b, uint32_t at, const uint32_t *list, 
 /* The bytes of a record (sb_putn takes characters). */
 static void put(struct strbuf *out, const void *p, size_t n)
 {
-	if (n)	/* p may be NULL then: a table without an index */
+	if (n)	/* p may be NULL then: a table without cut nodes */
 		sb_putn(out, p, n);
 }
 
@@ -306,12 +306,9 @@ bool table_build(const struct ir_policy *pol, struct strbuf *out, struct table_s
 {
 	struct builder b = { 0 };
 	uint32_t root[2][PTAB_TREES];
-	struct ptab_index index[2][PTAB_TREES];
 	for (int f = 0; f < 2; f++)
-		for (int k = 0; k < PTAB_TREES; k++) {
+		for (int k = 0; k < PTAB_TREES; k++)
 			root[f][k] = PTAB_NO_TREE;
-			index[f][k] = (struct ptab_index){ PTAB_NO_INDEX, 0, 0, 0 };
-		}
 	size_t first6 = 0;
 	for (int f = 0; f < 2; f++) {
 		size_t first = b.ne;
@@ -359,12 +356,10 @@ bool table_build(const struct ir_policy *pol, struct strbuf *out, struct table_s
 		all.d[PS_SRC] = all.d[PS_DST] = (struct iv){ 0, amax };
 		all.d[PS_SPORT] = all.d[PS_DPORT] = (struct iv){ 0, 65535 };
 		all.d[PS_TYPE] = (struct iv){ 0, 255 };
-		b.empty_leaf = UINT32_MAX;
 		for (int k = 0; k < PTAB_TREES; k++) {
 			if (counts[k]) {
 				root[f][k] = new_node(&b);
-				if (!build_indexed(&b, root[f][k], lists[k], counts[k], &all,
-						   f ? 128 : 32, &index[f][k]))
+				if (!build_cut(&b, root[f][k], lists[k], counts[k], &all, f ? 128 : 32))
 					build(&b, root[f][k], lists[k], counts[k], all, 1);
 			}
 			free(lists[k]);
@@ -392,7 +387,6 @@ bool table_build(const struct ir_policy *pol, struct strbuf *out, struct table_s
 	h.nnodes = (uint32_t)b.nnodes;
 	h.nleaf = (uint32_t)b.nleaf;
 	memcpy(h.root, root, sizeof h.root);
-	memcpy(h.index, index, sizeof h.index);
 	h.nindex = (uint32_t)b.nindex;
 	h.first6 = (uint32_t)first6;
 	h.default_action = (uint32_t)pol->dflt;

@@ -67,6 +67,9 @@ void portc_table_free(struct portc_table *t);
 /* Number of rules, and the default action. */
 uint32_t portc_table_rules(const struct portc_table *t);
 enum portc_action portc_table_default(const struct portc_table *t);
+/* Bytes a loaded table holds: the file's, and the loader's copies of the
+ * IPv4 trees and boxes laid out for lookups. */
+size_t portc_table_memory(const struct portc_table *t);
 
 /* Classifies one packet; returns 0, or -1 for a tuple of no family. */
 int portc_classify(const struct portc_table *t, const struct portc_tuple *k,

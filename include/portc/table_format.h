@@ -21,18 +21,9 @@ enum { PTAB_PROTO, PTAB_SRC, PTAB_SPORT, PTAB_DST, PTAB_DPORT, PTAB_TYPE, PTAB_D
  * entry found wins. */
 #define PTAB_TREES 4
 #define PTAB_NO_DSCP 0xFFu
-/* A tree's index: the top `bits` bits of one address field pick the node a
- * walk starts at, so the levels that would only narrow the address are one
- * load. PTAB_NO_INDEX: the walk starts at the tree's root. */
-#define PTAB_NO_INDEX 0xFFu
-#define PTAB_INDEX_BITS_MAX 20
-
-struct ptab_index {
-	uint8_t dim;			/* PTAB_SRC, PTAB_DST or PTAB_NO_INDEX */
-	uint8_t bits;			/* 1..PTAB_INDEX_BITS_MAX */
-	uint16_t reserved;
-	uint32_t first;			/* its 2^bits slots: index[first ..] */
-};
+/* Node kinds. */
+enum { PTAB_INNER = 0, PTAB_LEAF = 1, PTAB_CUT = 2 };
+#define PTAB_CUT_BITS_MAX 20
 
 struct ptab_header {
 	char magic[8];			/* "PORTCTAB" */
@@ -44,8 +35,8 @@ struct ptab_header {
 	uint32_t nrules, nentries, nnodes, nleaf;
 	uint32_t root[2][PTAB_TREES];	/* first node of each tree, per family
 					 * (IPv4, IPv6); PTAB_NO_TREE if none */
-	struct ptab_index index[2][PTAB_TREES];	/* per tree, as root */
-	uint32_t nindex;		/* slots of the index section: node numbers */
+	uint32_t nindex;		/* slots of the index section: node numbers,
+					 * the children of cut nodes */
 	uint32_t first6;		/* entries [0, first6) are IPv4's, the rest
 					 * IPv6's; each run in rule order */
 	uint32_t default_action;	/* 0 allow, 1 deny, 2 reject */
@@ -77,21 +68,24 @@ struct ptab_entry {
 	uint32_t reserved;
 };
 
-/* A node of a tree. Inner: a packet whose field `dim` is <= thr goes to
- * node a, else to node b; both come after this node (a > index, b > index),
- * so every walk ends. Leaf: entries leaf[a .. a + b), in rule order. */
+/* A node of a tree; every node it leads to comes after it (a higher
+ * index), so every walk ends.
+ * Inner: a packet whose field `dim` is <= thr goes to node a, else to b.
+ * Leaf: entries leaf[a .. a + b), in rule order.
+ * Cut: the packet goes to node index[a + ((field >> shift) & (2^bits - 1))]:
+ * one load in place of the binary levels that would split the field's
+ * bits. Only a root may be a cut: no node leads to one. */
 struct ptab_node {
-	uint8_t leaf;
+	uint8_t kind;			/* PTAB_INNER, PTAB_LEAF, PTAB_CUT */
 	uint8_t dim;
-	uint16_t reserved;
+	uint8_t bits, shift;		/* cut: 1..PTAB_CUT_BITS_MAX, < 128 */
 	uint32_t a, b;
 	uint32_t reserved2;
 	uint64_t thr[2];		/* lo word, hi word */
 };
 
 #ifndef __cplusplus
-_Static_assert(sizeof(struct ptab_header) == 264, "the header is 264 bytes");
-_Static_assert(sizeof(struct ptab_index) == 8, "an index is 8 bytes");
+_Static_assert(sizeof(struct ptab_header) == 200, "the header is 200 bytes");
 _Static_assert(sizeof(struct ptab_rule) == 16, "a rule is 16 bytes");
 _Static_assert(sizeof(struct ptab_entry) == 200, "an entry is 200 bytes");
 _Static_assert(sizeof(struct ptab_node) == 32, "a node is 32 bytes");

@@ -17,31 +17,50 @@
 
 typedef unsigned __int128 u128;
 
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define PORTC_X86 1
+#include <immintrin.h>
+#else
+#define PORTC_X86 0
+#endif
+
 /* IPv4 lookups use 32-bit copies of the trees and boxes, made at load:
  * half the bytes per node, 32-bit compares, and the boxes of every leaf
- * copied into leaf order (32 bytes each, against the file's 200), so that
- * a leaf is scanned front to back from consecutive cache lines. A leaf
- * node4's a and b are its first box4 and their count. Node h->nnodes is
- * an empty leaf, where a packet that can find no better rule in a tree
- * than it has waits. IPv6 lookups read the file's. */
+ * laid out eight to a chunk, field by field, so that one leaf's boxes are
+ * checked at once with eight-lane vector compares (AVX2 where the
+ * processor has it; the same answers one box at a time elsewhere). A
+ * leaf node4's a and b are its first chunk and its number of boxes. Node
+ * h->nnodes is an empty leaf, where a packet that can find no better rule
+ * in a tree than it has waits. IPv6 lookups read the file's. */
 struct node4 {
-	uint32_t thr;
-	uint8_t leaf, dim;
-	uint16_t reserved;
+	uint32_t thr;			/* a cut's: the mask of its bits */
+	uint8_t leaf, dim, cut, shift;
 	uint32_t a, b;
 };
 
-struct box4 {
-	uint32_t src_lo, src_hi, dst_lo, dst_hi;
-	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
-	uint8_t proto_lo, proto_hi, type_lo, type_hi;
-	uint32_t rule;
+enum { CHUNK = 8 };
+enum { HAS_PORTS = 1, HAS_TYPE = 2 };
+
+/* Up to eight boxes of a leaf, in rule order: box l holds key when, for
+ * every field d, key[d] - lo[d][l] <= span[d][l] (unsigned: one compare
+ * for both ends), and bit l of valid is set (unused lanes, and boxes no
+ * IPv4 packet falls in, have it clear). */
+struct chunk4 {
+	uint32_t lo[PTAB_DIMS][CHUNK];
+	uint32_t span[PTAB_DIMS][CHUNK];
+	uint32_t rule[CHUNK];		/* UINT32_MAX in unused lanes */
+	uint32_t valid;
+	uint32_t pad[7];
 };
 
 struct portc_table {
 	void *mem;			/* the file, 8-byte aligned */
 	struct node4 *nodes4;
-	struct box4 *boxes4;		/* per leaf slot */
+	struct chunk4 *chunks;		/* 64-byte aligned */
+	bool avx2;			/* chunks checked with AVX2 */
+	size_t memory;			/* portc_table_memory */
+	struct portc_result *results;	/* per rule, then the default's */
+	uint8_t l4[256];		/* per protocol: HAS_PORTS, HAS_TYPE */
 	uint32_t first4[PTAB_TREES];	/* the lowest rule of each IPv4 tree */
 	const struct ptab_header *h;
 	const struct ptab_rule *rules;
@@ -147,36 +166,49 @@ static int check(struct portc_table *t, size_t len, char *err, size_t errlen)
 	for (uint32_t i = 0; i < h->nleaf; i++)
 		if (t->leaf[i] >= h->nentries)
 			return fail(err, errlen, "leaf slot %u: entry out of range", i);
+	for (uint32_t i = 0; i < h->nindex; i++)
+		if (t->index[i] >= h->nnodes)
+			return fail(err, errlen, "index slot %u: node out of range", i);
+	/* The leaves' runs of slots, and the cuts', add up to at most the
+	 * slots (the builder writes them disjoint): the loader's copies then
+	 * stay the table's size, and the checks below read a slot once. */
+	uint64_t listed = 0, owned = 0;
 	for (uint32_t i = 0; i < h->nnodes; i++) {
 		const struct ptab_node *n = &t->nodes[i];
-		if (n->leaf == 1) {
-			if (n->a > h->nleaf || n->b > h->nleaf - n->a)
+		if (n->kind == PTAB_LEAF) {
+			listed += n->b;
+			if (n->a > h->nleaf || n->b > h->nleaf - n->a || listed > h->nleaf)
 				return fail(err, errlen, "node %u: leaf list out of range", i);
-		} else if (n->leaf == 0) {
-			/* children after the node: every walk moves forward, so ends */
+		} else if (n->kind == PTAB_INNER) {
+			/* children after the node: every walk moves forward, so
+			 * ends; and no cut below an inner node */
 			if (n->dim >= PTAB_DIMS || n->a <= i || n->b <= i || n->a >= h->nnodes ||
-			    n->b >= h->nnodes)
+			    n->b >= h->nnodes || t->nodes[n->a].kind == PTAB_CUT ||
+			    t->nodes[n->b].kind == PTAB_CUT)
 				return fail(err, errlen, "node %u: bad dimension or child", i);
+		} else if (n->kind == PTAB_CUT) {
+			uint32_t slots = n->bits >= 1 && n->bits <= PTAB_CUT_BITS_MAX ? 1u << n->bits : 0;
+			owned += slots;
+			if (n->dim >= PTAB_DIMS || !slots || n->shift >= 128 || n->a > h->nindex ||
+			    slots > h->nindex - n->a || owned > h->nindex)
+				return fail(err, errlen, "node %u: bad cut", i);
 		} else {
 			return fail(err, errlen, "node %u: bad kind", i);
 		}
 	}
-	for (uint32_t i = 0; i < h->nindex; i++)
-		if (t->index[i] >= h->nnodes)
-			return fail(err, errlen, "index slot %u: node out of range", i);
+	/* a cut's slots go forward, and not to a cut: only roots are cuts */
+	for (uint32_t i = 0; i < h->nnodes; i++) {
+		const struct ptab_node *n = &t->nodes[i];
+		for (uint32_t j = 0; n->kind == PTAB_CUT && j < 1u << n->bits; j++) {
+			uint32_t c = t->index[n->a + j];
+			if (c <= i || t->nodes[c].kind == PTAB_CUT)
+				return fail(err, errlen, "node %u: a cut's slot goes back or to a cut", i);
+		}
+	}
 	for (int f = 0; f < 2; f++)
-		for (int k = 0; k < PTAB_TREES; k++) {
-			const struct ptab_index *x = &h->index[f][k];
+		for (int k = 0; k < PTAB_TREES; k++)
 			if (h->root[f][k] != PTAB_NO_TREE && h->root[f][k] >= h->nnodes)
 				return fail(err, errlen, "a root of the IPv%d trees is out of range", f ? 6 : 4);
-			if (x->dim == PTAB_NO_INDEX)
-				continue;
-			if ((x->dim != PTAB_SRC && x->dim != PTAB_DST) || x->bits < 1 ||
-			    x->bits > PTAB_INDEX_BITS_MAX || x->first > h->nindex ||
-			    ((uint32_t)1 << x->bits) > h->nindex - x->first || h->root[f][k] == PTAB_NO_TREE)
-				return fail(err, errlen, "an index of the IPv%d trees is out of range",
-					    f ? 6 : 4);
-		}
 	return 0;
 }
 
@@ -186,23 +218,69 @@ static uint32_t clamp_to(const uint64_t w[2], uint32_t max)
 	return w[1] || w[0] > max ? max : (uint32_t)w[0];
 }
 
+/* Box e of the file as lane l of chunk c. */
+static void put_lane(struct chunk4 *c, int l, const struct ptab_entry *e)
+{
+	static const uint32_t max[PTAB_DIMS] = { 255, UINT32_MAX, 65535, UINT32_MAX, 65535, 255 };
+	bool empty = false;
+	for (int d = 0; d < PTAB_DIMS; d++) {
+		uint32_t lo = clamp_to(e->d[d].lo, max[d]), hi = clamp_to(e->d[d].hi, max[d]);
+		/* a bound no IPv4 field reaches, or a reversed one (only in a
+		 * hand-made table): no packet is in the box */
+		empty |= e->d[d].lo[1] || e->d[d].lo[0] > max[d] || lo > hi;
+		c->lo[d][l] = lo;
+		c->span[d][l] = hi - lo;
+	}
+	c->rule[l] = e->rule;
+	c->valid |= (uint32_t)!empty << l;
+}
+
+static inline bool has_bit(const uint8_t bits[32], unsigned p)
+{
+	return bits[p >> 3] >> (p & 7) & 1;
+}
+
 static int compact(struct portc_table *t)
 {
 	const struct ptab_header *h = t->h;
+	size_t nchunks = 1;	/* check() bounds the slots the leaves list */
+	for (uint32_t i = 0; i < h->nnodes; i++)
+		if (t->nodes[i].kind == PTAB_LEAF)
+			nchunks += (t->nodes[i].b + CHUNK - 1) / CHUNK;
 	t->nodes4 = calloc((size_t)h->nnodes + 1, sizeof *t->nodes4);
-	t->boxes4 = calloc(h->nleaf ? h->nleaf : 1, sizeof *t->boxes4);
-	if (!t->nodes4 || !t->boxes4)
+	t->chunks = aligned_alloc(64, nchunks * sizeof *t->chunks);
+	if (!t->nodes4 || !t->chunks)
 		return -1;
+	size_t at = 0;
 	for (uint32_t i = 0; i < h->nnodes; i++) {
 		const struct ptab_node *n = &t->nodes[i];
 		/* a threshold past 32 bits sends every IPv4 packet left, as
-		 * UINT32_MAX does */
-		t->nodes4[i] = (struct node4){ clamp_to(n->thr, UINT32_MAX), n->leaf,
-					       n->leaf ? 0 : n->dim, 0, n->a, n->b };
-		/* a leaf's dimension is read (and its compare thrown away) by
-		 * the batched walk, so it must name a field */
+		 * UINT32_MAX does; a leaf's dimension is read (and its compare
+		 * thrown away) by the batched walk, so it must name a field; a
+		 * cut's mask is in thr, and a shift past 32 bits leaves 0 */
+		bool leaf = n->kind == PTAB_LEAF, cut = n->kind == PTAB_CUT;
+		t->nodes4[i] = (struct node4){ clamp_to(n->thr, UINT32_MAX), leaf, leaf ? 0 : n->dim,
+					       cut, 0, n->a, n->b };
+		if (cut) {
+			t->nodes4[i].thr = n->shift < 32 ? (1u << n->bits) - 1 : 0;
+			t->nodes4[i].shift = n->shift < 32 ? n->shift : 0;
+		}
+		if (!leaf)
+			continue;
+		t->nodes4[i].a = (uint32_t)at;
+		for (uint32_t j = 0; j < n->b; j += CHUNK) {
+			struct chunk4 *c = &t->chunks[at++];
+			memset(c, 0, sizeof *c);
+			for (int l = 0; l < CHUNK; l++)
+				if (j + (uint32_t)l < n->b)
+					put_lane(c, l, &t->entries[t->leaf[n->a + j + (uint32_t)l]]);
+				else
+					c->rule[l] = UINT32_MAX;
+		}
 	}
-	t->nodes4[h->nnodes] = (struct node4){ UINT32_MAX, 1, 0, 0, 0, 0 };
+	t->nodes4[h->nnodes] = (struct node4){ UINT32_MAX, 1, 0, 0, 0, 0, 0 };
+	t->memory = sizeof *t + h->file_size + ((size_t)h->nnodes + 1) * sizeof *t->nodes4 +
+		    nchunks * sizeof *t->chunks;
 	/* the lowest rule below each node, children first (they come after),
 	 * then of each tree: a tree whose lowest rule comes after what a packet
 	 * has found cannot better it */
@@ -210,44 +288,40 @@ static int compact(struct portc_table *t)
 	if (!first)
 		return -1;
 	for (uint32_t i = h->nnodes; i-- > 0;) {
-		const struct node4 *n = &t->nodes4[i];
+		const struct ptab_node *n = &t->nodes[i];
 		first[i] = UINT32_MAX;
-		if (!n->leaf)
+		if (n->kind == PTAB_INNER)
 			first[i] = first[n->a] < first[n->b] ? first[n->a] : first[n->b];
-		for (uint32_t j = n->a; n->leaf && j < n->a + n->b; j++)
+		for (uint32_t j = n->a; n->kind == PTAB_LEAF && j < n->a + n->b; j++)
 			if (t->entries[t->leaf[j]].rule < first[i])
 				first[i] = t->entries[t->leaf[j]].rule;
+		for (uint32_t j = 0; n->kind == PTAB_CUT && j < 1u << n->bits; j++)
+			if (first[t->index[n->a + j]] < first[i])
+				first[i] = first[t->index[n->a + j]];
 	}
 	for (int tr = 0; tr < PTAB_TREES; tr++) {
-		const struct ptab_index *ix = &h->index[0][tr];
-		t->first4[tr] = h->root[0][tr] == PTAB_NO_TREE ? UINT32_MAX : first[h->root[0][tr]];
-		for (uint32_t j = 0; ix->dim != PTAB_NO_INDEX && j < (uint32_t)1 << ix->bits; j++)
-			if (first[t->index[ix->first + j]] < t->first4[tr])
-				t->first4[tr] = first[t->index[ix->first + j]];
+		uint32_t root = h->root[0][tr];
+		t->first4[tr] = root == PTAB_NO_TREE ? UINT32_MAX : first[root];
 	}
 	free(first);
-	for (uint32_t i = 0; i < h->nleaf; i++) {
-		const struct ptab_entry *e = &t->entries[t->leaf[i]];
-		static const uint32_t max[PTAB_DIMS] = { 255, UINT32_MAX, 65535, UINT32_MAX, 65535, 255 };
-		uint32_t lo[PTAB_DIMS], hi[PTAB_DIMS];
-		bool empty = false;
-		for (int d = 0; d < PTAB_DIMS; d++) {
-			lo[d] = clamp_to(e->d[d].lo, max[d]);
-			hi[d] = clamp_to(e->d[d].hi, max[d]);
-			/* a bound no IPv4 field reaches, or a reversed one (only in
-			 * a hand-made table): no packet is in the box */
-			empty |= e->d[d].lo[1] || e->d[d].lo[0] > max[d] || lo[d] > hi[d];
-		}
-		if (empty) {	/* leaf4 compares the protocol both ways */
-			lo[PTAB_PROTO] = 1;
-			hi[PTAB_PROTO] = 0;
-		}
-		t->boxes4[i] = (struct box4){ lo[PTAB_SRC], hi[PTAB_SRC], lo[PTAB_DST], hi[PTAB_DST],
-					      (uint16_t)lo[PTAB_SPORT], (uint16_t)hi[PTAB_SPORT],
-					      (uint16_t)lo[PTAB_DPORT], (uint16_t)hi[PTAB_DPORT],
-					      (uint8_t)lo[PTAB_PROTO], (uint8_t)hi[PTAB_PROTO],
-					      (uint8_t)lo[PTAB_TYPE], (uint8_t)hi[PTAB_TYPE], e->rule };
+	t->results = malloc(((size_t)h->nrules + 1) * sizeof *t->results);
+	if (!t->results)
+		return -1;
+	for (uint32_t i = 0; i < h->nrules; i++) {
+		const struct ptab_rule *x = &t->rules[i];
+		t->results[i] = (struct portc_result){ i, x->line, x->action,
+						       x->dscp == PTAB_NO_DSCP ? -1 : (int8_t)x->dscp, 0 };
 	}
+	t->results[h->nrules] = (struct portc_result){ PORTC_DEFAULT_RULE, 0,
+						       (uint8_t)h->default_action, -1, 0 };
+	t->memory += ((size_t)h->nrules + 1) * sizeof *t->results;
+	for (unsigned p = 0; p < 256; p++)
+		t->l4[p] = (uint8_t)(has_bit(h->port_protos, p) * HAS_PORTS +
+				     has_bit(h->type_protos, p) * HAS_TYPE);
+#if PORTC_X86
+	const char *no = getenv("PORTC_NO_AVX2");
+	t->avx2 = __builtin_cpu_supports("avx2") && !(no && *no && strcmp(no, "0") != 0);
+#endif
 	return 0;
 }
 
@@ -317,7 +391,8 @@ void portc_table_free(struct portc_table *t)
 {
 	if (t) {
 		free(t->nodes4);
-		free(t->boxes4);
+		free(t->chunks);
+		free(t->results);
 		free(t->mem);
 		free(t);
 	}
@@ -326,6 +401,11 @@ void portc_table_free(struct portc_table *t)
 uint32_t portc_table_rules(const struct portc_table *t)
 {
 	return t->h->nrules;
+}
+
+size_t portc_table_memory(const struct portc_table *t)
+{
+	return t->memory;
 }
 
 enum portc_action portc_table_default(const struct portc_table *t)
@@ -348,40 +428,33 @@ static inline u128 join(const uint64_t w[2])
 	return (u128)w[1] << 64 | w[0];
 }
 
-static inline bool has_bit(const uint8_t bits[32], unsigned p)
-{
-	return bits[p >> 3] >> (p & 7) & 1;
-}
 
-static void fill(const struct portc_table *t, uint32_t rule, struct portc_result *r)
+/* The answer for rule (PORTC_DEFAULT_RULE: the default), made at load. */
+static inline void fill(const struct portc_table *t, uint32_t rule, struct portc_result *r)
 {
-	if (rule == PORTC_DEFAULT_RULE) {
-		*r = (struct portc_result){ PORTC_DEFAULT_RULE, 0, (uint8_t)t->h->default_action, -1, 0 };
-		return;
-	}
-	const struct ptab_rule *x = &t->rules[rule];
-	*r = (struct portc_result){ rule, x->line, x->action,
-				    x->dscp == PTAB_NO_DSCP ? -1 : (int8_t)x->dscp, 0 };
+	*r = t->results[rule < t->h->nrules ? rule : t->h->nrules];
 }
 
 /* Source port, destination port and ICMP type as the policy sees them:
  * 0 for a protocol that lacks them. */
-static void l4_fields(const struct portc_table *t, const struct portc_tuple *k, uint32_t out[3])
+static inline void l4_fields(const struct portc_table *t, const struct portc_tuple *k, uint32_t out[3])
 {
-	bool ports = has_bit(t->h->port_protos, k->proto);
-	out[0] = ports ? k->sport : 0;
-	out[1] = ports ? k->dport : 0;
-	out[2] = has_bit(t->h->type_protos, k->proto) ? k->icmp_type : 0;
+	uint8_t has = t->l4[k->proto];
+	out[0] = has & HAS_PORTS ? k->sport : 0;
+	out[1] = has & HAS_PORTS ? k->dport : 0;
+	out[2] = has & HAS_TYPE ? k->icmp_type : 0;
 }
 
 /* IPv4: the 32-bit copies. */
-static void key4(const struct portc_table *t, const struct portc_tuple *k, uint32_t key[PTAB_DIMS])
+static inline void key4(const struct portc_table *t, const struct portc_tuple *k,
+			uint32_t key[PTAB_DIMS])
 {
+	uint32_t src, dst;	/* network order: big-endian, on a little-endian host */
+	memcpy(&src, k->src, 4);
+	memcpy(&dst, k->dst, 4);
 	key[PTAB_PROTO] = k->proto;
-	key[PTAB_SRC] = (uint32_t)k->src[0] << 24 | (uint32_t)k->src[1] << 16 |
-			(uint32_t)k->src[2] << 8 | k->src[3];
-	key[PTAB_DST] = (uint32_t)k->dst[0] << 24 | (uint32_t)k->dst[1] << 16 |
-			(uint32_t)k->dst[2] << 8 | k->dst[3];
+	key[PTAB_SRC] = __builtin_bswap32(src);
+	key[PTAB_DST] = __builtin_bswap32(dst);
 	uint32_t l4[3];
 	l4_fields(t, k, l4);
 	key[PTAB_SPORT] = l4[0];
@@ -389,18 +462,36 @@ static void key4(const struct portc_table *t, const struct portc_tuple *k, uint3
 	key[PTAB_TYPE] = l4[2];
 }
 
-/* Whether box x holds key: lo <= key <= hi as one unsigned compare per
- * field (compact() keeps lo <= hi), but the protocol both ways, which is
- * what an empty box fails. */
-static inline bool holds4(const struct box4 *x, const uint32_t key[PTAB_DIMS])
+/* The first lane of chunk c that holds key, as a bit (0: none), one box
+ * at a time. */
+static inline uint32_t chunk_hits(const struct chunk4 *c, const uint32_t key[PTAB_DIMS])
 {
-	return (key[PTAB_PROTO] >= x->proto_lo) & (key[PTAB_PROTO] <= x->proto_hi) &
-	       (key[PTAB_SRC] - x->src_lo <= x->src_hi - x->src_lo) &
-	       (key[PTAB_DST] - x->dst_lo <= x->dst_hi - x->dst_lo) &
-	       (key[PTAB_SPORT] - x->sport_lo <= (uint32_t)x->sport_hi - x->sport_lo) &
-	       (key[PTAB_DPORT] - x->dport_lo <= (uint32_t)x->dport_hi - x->dport_lo) &
-	       (key[PTAB_TYPE] - x->type_lo <= (uint32_t)x->type_hi - x->type_lo);
+	for (int l = 0; l < CHUNK && c->rule[l] != UINT32_MAX; l++) {
+		bool in = c->valid >> l & 1;
+		for (int d = 0; d < PTAB_DIMS; d++)
+			in &= key[d] - c->lo[d][l] <= c->span[d][l];
+		if (in)
+			return 1u << l;
+	}
+	return 0;
 }
+
+#if PORTC_X86
+/* The lanes of chunk c that hold key, as bits, with AVX2: eight boxes per
+ * compare, min(x, span) == x being x <= span unsigned. */
+__attribute__((target("avx2"), always_inline)) static inline uint32_t
+chunk_hits_avx2(const struct chunk4 *c, const uint32_t key[PTAB_DIMS])
+{
+	__m256i in = _mm256_set1_epi32(-1);
+	for (int d = 0; d < PTAB_DIMS; d++) {
+		__m256i x = _mm256_sub_epi32(_mm256_set1_epi32((int)key[d]),
+					     _mm256_load_si256((const __m256i *)c->lo[d]));
+		__m256i span = _mm256_load_si256((const __m256i *)c->span[d]);
+		in = _mm256_and_si256(in, _mm256_cmpeq_epi32(_mm256_min_epu32(x, span), x));
+	}
+	return (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(in)) & c->valid;
+}
+#endif
 
 /* Packets classified together. A walk is a chain of dependent loads; the
  * walks of LANES packets, stepped a level at a time side by side, overlap
@@ -408,9 +499,11 @@ static inline bool holds4(const struct box4 *x, const uint32_t key[PTAB_DIMS])
  * sets is 1.5 times the speed of one walk after another. */
 enum { LANES = 16 };
 
-/* The first rule that holds each of the m keys (UINT32_MAX for none). */
-static void lookup4(const struct portc_table *t, const uint32_t (*key)[PTAB_DIMS], size_t m,
-		    uint32_t *best)
+/* The first rule that holds each of the m keys (UINT32_MAX for none);
+ * hits is chunk_hits or chunk_hits_avx2, inlined into each caller. */
+__attribute__((always_inline)) static inline void
+lookup4_with(const struct portc_table *t, const uint32_t (*key)[PTAB_DIMS], size_t m,
+	     uint32_t *best, uint32_t (*hits)(const struct chunk4 *, const uint32_t *))
 {
 	uint32_t cur[LANES];
 	for (size_t i = 0; i < m; i++)
@@ -426,11 +519,11 @@ static void lookup4(const struct portc_table *t, const uint32_t (*key)[PTAB_DIMS
 			any |= best[i] > t->first4[tr];
 		if (!any)
 			continue;
-		const struct ptab_index *ix = &t->h->index[0][tr];
+		/* a cut at the root: one load per packet */
+		const struct node4 *top = &t->nodes4[root];
 		for (size_t i = 0; i < m; i++)
 			cur[i] = best[i] <= t->first4[tr] ? t->h->nnodes :
-				 ix->dim == PTAB_NO_INDEX ? root :
-				 t->index[ix->first + (key[i][ix->dim] >> (32 - ix->bits))];
+				 !top->cut ? root : t->index[top->a + ((key[i][top->dim] >> top->shift) & top->thr)];
 		/* A packet at a leaf stays there until every packet is at one.
 		 * (Sending a packet to the empty leaf at any node whose rules all
 		 * come after its best, as at the tree's top, was tried: the
@@ -444,20 +537,41 @@ static void lookup4(const struct portc_table *t, const uint32_t (*key)[PTAB_DIMS
 				moved |= !nd->leaf;
 			}
 		}
-		/* every packet's first box, asked for before any is scanned */
+		/* every packet's first chunk, asked for before any is checked */
 		for (size_t i = 0; i < m; i++)
-			__builtin_prefetch(&t->boxes4[t->nodes4[cur[i]].a]);
+			__builtin_prefetch(&t->chunks[t->nodes4[cur[i]].a]);
 		for (size_t i = 0; i < m; i++) {
 			const struct node4 *nd = &t->nodes4[cur[i]];
-			/* boxes in rule order: stop at the best rule found so far */
-			for (uint32_t j = nd->a; j < nd->a + nd->b && t->boxes4[j].rule < best[i]; j++)
-				if (holds4(&t->boxes4[j], key[i])) {
-					best[i] = t->boxes4[j].rule;
+			const struct chunk4 *c = &t->chunks[nd->a];
+			/* boxes in rule order: the lowest lane that holds the key
+			 * is the leaf's answer; a chunk whose first rule comes
+			 * after the best so far cannot better it */
+			for (uint32_t n = 0; n < nd->b && c->rule[0] < best[i]; n += CHUNK, c++) {
+				uint32_t in = hits(c, key[i]);
+				if (in) {
+					uint32_t r = c->rule[__builtin_ctz(in)];
+					best[i] = r < best[i] ? r : best[i];
 					break;
 				}
+			}
 		}
 	}
 }
+
+static void lookup4(const struct portc_table *t, const uint32_t (*key)[PTAB_DIMS], size_t m,
+		    uint32_t *best)
+{
+	lookup4_with(t, key, m, best, chunk_hits);
+}
+
+#if PORTC_X86
+__attribute__((target("avx2"))) static void lookup4_avx2(const struct portc_table *t,
+							 const uint32_t (*key)[PTAB_DIMS],
+							 size_t m, uint32_t *best)
+{
+	lookup4_with(t, key, m, best, chunk_hits_avx2);
+}
+#endif
 
 /* IPv6: the file's 128-bit trees and boxes. */
 static uint32_t lookup6(const struct portc_table *t, const struct portc_tuple *k)
@@ -476,11 +590,11 @@ static uint32_t lookup6(const struct portc_table *t, const struct portc_tuple *k
 		uint32_t n = t->h->root[1][tr];
 		if (n == PTAB_NO_TREE)
 			continue;
-		const struct ptab_index *ix = &t->h->index[1][tr];
-		if (ix->dim != PTAB_NO_INDEX)
-			n = t->index[ix->first + (uint32_t)(key[ix->dim] >> (128 - ix->bits))];
 		const struct ptab_node *node = &t->nodes[n];
-		while (!node->leaf)
+		if (node->kind == PTAB_CUT)
+			node = &t->nodes[t->index[node->a + (uint32_t)((key[node->dim] >> node->shift) &
+								       ((1u << node->bits) - 1))]];
+		while (node->kind == PTAB_INNER)
 			node = &t->nodes[key[node->dim] <= join(node->thr) ? node->a : node->b];
 		for (uint32_t i = node->a; i < node->a + node->b && t->leaf[i] < best; i++) {
 			const struct ptab_entry *e = &t->entries[t->leaf[i]];
@@ -514,6 +628,10 @@ void portc_classify_batch(const struct portc_table *t, const struct portc_tuple 
 		/* gather up to LANES IPv4 packets; the rest are answered as met */
 		size_t m = 0;
 		for (; i < n && m < LANES; i++) {
+			/* the tuples two batches on, from a stream too big to cache:
+			 * integer arithmetic, as the address may be past the end
+			 * (a prefetch never faults) */
+			__builtin_prefetch((const void *)((uintptr_t)&k[i] + 2 * LANES * sizeof *k));
 			if (k[i].family == 4) {
 				key4(t, &k[i], key[m]);
 				at[m++] = i;
@@ -521,8 +639,14 @@ void portc_classify_batch(const struct portc_table *t, const struct portc_tuple 
 				fill(t, k[i].family == 6 ? lookup6(t, &k[i]) : PORTC_DEFAULT_RULE, &r[i]);
 			}
 		}
-		if (m)
-			lookup4(t, (const uint32_t(*)[PTAB_DIMS])key, m, best);
+		if (m) {
+#if PORTC_X86
+			if (t->avx2)
+				lookup4_avx2(t, (const uint32_t(*)[PTAB_DIMS])key, m, best);
+			else
+#endif
+				lookup4(t, (const uint32_t(*)[PTAB_DIMS])key, m, best);
+		}
 		for (size_t j = 0; j < m; j++)
 			fill(t, best[j], &r[at[j]]);
 	}

@@ -51,6 +51,19 @@ if out=$($T --count 1000000 "$tmp/estate.pol" 2>&1); then
 else
 	fail "estate: $out"
 fi
+# A ClassBench-shaped set, whose prefixes spread over the IPv4 space, so
+# that its trees start with an index (the sets above share a /15); once
+# with the AVX2 leaf check where the processor has it, once without.
+python3 tests/table/gencb.py 1 2000 > "$tmp/cb.filters"
+python3 bench/classbench2pol.py "$tmp/cb.filters" > "$tmp/cb.pol"
+for simd in "" 1; do
+	if out=$(PORTC_NO_AVX2=$simd $T --count 1000000 "$tmp/cb.pol" 2>&1); then
+		echo "  $out${simd:+ (PORTC_NO_AVX2=1)}"
+		ok
+	else
+		fail "classbench-shaped${simd:+ (PORTC_NO_AVX2=1)}: $out"
+	fi
+done
 
 # 2. portc query --table answers as portc query does.
 bo="policies/branch-office.pol"
@@ -133,6 +146,14 @@ if out=$($T --mutate 1000 --seed 8 $(args_for policies/webex-calling.pol) -Wno-u
 else
 	fail "mutation (webex): $out"
 fi
+for simd in "" 1; do
+	if out=$(PORTC_NO_AVX2=$simd $T --mutate 1000 --seed 9 "$tmp/cb.pol" 2>&1); then
+		echo "  $out${simd:+ (PORTC_NO_AVX2=1)}"
+		ok
+	else
+		fail "mutation (classbench-shaped${simd:+, PORTC_NO_AVX2=1}): $out"
+	fi
+done
 head -c 100 "$tmp/bo.ptab" > "$tmp/short.ptab"
 printf 'not a table at all' > "$tmp/text.ptab"
 for bad in "$tmp/short.ptab" "$tmp/text.ptab" /dev/null "$tmp/missing.ptab"; do
