@@ -499,62 +499,84 @@ chunk_hits_avx2(const struct chunk4 *c, const uint32_t key[PTAB_DIMS])
  * sets is 1.5 times the speed of one walk after another. */
 enum { LANES = 16 };
 
+/* Walks one tree for the walkers w[0 .. nw) (NULL: packets 0 .. nw), and
+ * lowers their best rules to what its leaves hold. */
+__attribute__((always_inline)) static inline void
+walk_tree(const struct portc_table *t, const uint32_t (*key)[PTAB_DIMS], uint32_t *best,
+	  uint32_t root, const uint8_t *w, size_t nw,
+	  uint32_t (*hits)(const struct chunk4 *, const uint32_t *))
+{
+	uint32_t cur[LANES];
+	/* a cut at the root: one load per packet */
+	const struct node4 *top = &t->nodes4[root];
+	for (size_t j = 0; j < nw; j++) {
+		size_t i = w ? w[j] : j;
+		cur[i] = !top->cut ? root :
+			 t->index[top->a + ((key[i][top->dim] >> top->shift) & top->thr)];
+	}
+	/* A packet at a leaf stays there until every packet is at one.
+	 * (Sending a packet to the empty leaf at any node whose rules all
+	 * come after its best, as at the tree's top, was tried: the
+	 * compare costs every step more than the walks it ends save.) */
+	for (bool moved = true; moved;) {
+		moved = false;
+		for (size_t j = 0; j < nw; j++) {
+			size_t i = w ? w[j] : j;
+			const struct node4 *nd = &t->nodes4[cur[i]];
+			uint32_t next = key[i][nd->dim] <= nd->thr ? nd->a : nd->b;
+			cur[i] = nd->leaf ? cur[i] : next;
+			moved |= !nd->leaf;
+		}
+	}
+	/* every walker's first chunk, asked for before any is checked */
+	for (size_t j = 0; j < nw; j++)
+		__builtin_prefetch(&t->chunks[t->nodes4[cur[w ? w[j] : j]].a]);
+	for (size_t j = 0; j < nw; j++) {
+		size_t i = w ? w[j] : j;
+		const struct node4 *nd = &t->nodes4[cur[i]];
+		const struct chunk4 *c = &t->chunks[nd->a];
+		/* boxes in rule order: the lowest lane that holds the key
+		 * is the leaf's answer; a chunk whose first rule comes
+		 * after the best so far cannot better it */
+		for (uint32_t n = 0; n < nd->b && c->rule[0] < best[i]; n += CHUNK, c++) {
+			uint32_t in = hits(c, key[i]);
+			if (in) {
+				uint32_t r = c->rule[__builtin_ctz(in)];
+				best[i] = r < best[i] ? r : best[i];
+				break;
+			}
+		}
+	}
+}
+
 /* The first rule that holds each of the m keys (UINT32_MAX for none);
  * hits is chunk_hits or chunk_hits_avx2, inlined into each caller. */
 __attribute__((always_inline)) static inline void
 lookup4_with(const struct portc_table *t, const uint32_t (*key)[PTAB_DIMS], size_t m,
 	     uint32_t *best, uint32_t (*hits)(const struct chunk4 *, const uint32_t *))
 {
-	uint32_t cur[LANES];
 	for (size_t i = 0; i < m; i++)
 		best[i] = UINT32_MAX;
 	for (int tr = 0; tr < PTAB_TREES; tr++) {
 		uint32_t root = t->h->root[0][tr];
 		if (root == PTAB_NO_TREE)
 			continue;
-		/* a tree whose rules all come after what every packet has found
-		 * is not walked, nor is its index read */
-		bool any = false;
-		for (size_t i = 0; i < m; i++)
-			any |= best[i] > t->first4[tr];
-		if (!any)
-			continue;
-		/* a cut at the root: one load per packet */
-		const struct node4 *top = &t->nodes4[root];
-		for (size_t i = 0; i < m; i++)
-			cur[i] = best[i] <= t->first4[tr] ? t->h->nnodes :
-				 !top->cut ? root : t->index[top->a + ((key[i][top->dim] >> top->shift) & top->thr)];
-		/* A packet at a leaf stays there until every packet is at one.
-		 * (Sending a packet to the empty leaf at any node whose rules all
-		 * come after its best, as at the tree's top, was tried: the
-		 * compare costs every step more than the walks it ends save.) */
-		for (bool moved = true; moved;) {
-			moved = false;
-			for (size_t i = 0; i < m; i++) {
-				const struct node4 *nd = &t->nodes4[cur[i]];
-				uint32_t next = key[i][nd->dim] <= nd->thr ? nd->a : nd->b;
-				cur[i] = nd->leaf ? cur[i] : next;
-				moved |= !nd->leaf;
-			}
-		}
-		/* every packet's first chunk, asked for before any is checked */
-		for (size_t i = 0; i < m; i++)
-			__builtin_prefetch(&t->chunks[t->nodes4[cur[i]].a]);
+		/* A tree whose rules all come after what a packet has found is
+		 * not walked for it, nor is its cut read: the walkers are the
+		 * packets that may yet find a better rule here. */
+		uint8_t w[LANES];
+		size_t nw = 0;
 		for (size_t i = 0; i < m; i++) {
-			const struct node4 *nd = &t->nodes4[cur[i]];
-			const struct chunk4 *c = &t->chunks[nd->a];
-			/* boxes in rule order: the lowest lane that holds the key
-			 * is the leaf's answer; a chunk whose first rule comes
-			 * after the best so far cannot better it */
-			for (uint32_t n = 0; n < nd->b && c->rule[0] < best[i]; n += CHUNK, c++) {
-				uint32_t in = hits(c, key[i]);
-				if (in) {
-					uint32_t r = c->rule[__builtin_ctz(in)];
-					best[i] = r < best[i] ? r : best[i];
-					break;
-				}
-			}
+			w[nw] = (uint8_t)i;
+			nw += best[i] > t->first4[tr];
 		}
+		if (!nw)
+			continue;
+		/* the same walk, without the walkers' list when all walk */
+		if (nw == m)
+			walk_tree(t, key, best, root, NULL, nw, hits);
+		else
+			walk_tree(t, key, best, root, w, nw, hits);
 	}
 }
 
