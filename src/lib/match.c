@@ -243,14 +243,34 @@ static inline bool has_bit(const uint8_t bits[32], unsigned p)
 static int compact(struct portc_table *t)
 {
 	const struct ptab_header *h = t->h;
+	/* The nodes of the IPv4 trees, in one pass since children come after
+	 * their parents: only their leaves get chunks (an IPv6 leaf's would
+	 * be 14 bytes per slot of the file's 4, for nothing). */
+	uint8_t *v4 = calloc((size_t)h->nnodes + 1, 1);
+	if (!v4)
+		return -1;
+	for (int tr = 0; tr < PTAB_TREES; tr++)
+		if (h->root[0][tr] != PTAB_NO_TREE)
+			v4[h->root[0][tr]] = 1;
 	size_t nchunks = 1;	/* check() bounds the slots the leaves list */
-	for (uint32_t i = 0; i < h->nnodes; i++)
-		if (t->nodes[i].kind == PTAB_LEAF)
-			nchunks += (t->nodes[i].b + CHUNK - 1) / CHUNK;
+	for (uint32_t i = 0; i < h->nnodes; i++) {
+		const struct ptab_node *n = &t->nodes[i];
+		if (!v4[i])
+			continue;
+		if (n->kind == PTAB_LEAF)
+			nchunks += (n->b + CHUNK - 1) / CHUNK;
+		else if (n->kind == PTAB_INNER)
+			v4[n->a] = v4[n->b] = 1;
+		else
+			for (uint32_t j = 0; j < 1u << n->bits; j++)
+				v4[t->index[n->a + j]] = 1;
+	}
 	t->nodes4 = calloc((size_t)h->nnodes + 1, sizeof *t->nodes4);
 	t->chunks = aligned_alloc(64, nchunks * sizeof *t->chunks);
-	if (!t->nodes4 || !t->chunks)
+	if (!t->nodes4 || !t->chunks) {
+		free(v4);
 		return -1;
+	}
 	size_t at = 0;
 	for (uint32_t i = 0; i < h->nnodes; i++) {
 		const struct ptab_node *n = &t->nodes[i];
@@ -267,6 +287,10 @@ static int compact(struct portc_table *t)
 		}
 		if (!leaf)
 			continue;
+		if (!v4[i]) {	/* an IPv6 leaf: never reached from here */
+			t->nodes4[i].a = t->nodes4[i].b = 0;
+			continue;
+		}
 		t->nodes4[i].a = (uint32_t)at;
 		for (uint32_t j = 0; j < n->b; j += CHUNK) {
 			struct chunk4 *c = &t->chunks[at++];
@@ -278,6 +302,7 @@ static int compact(struct portc_table *t)
 					c->rule[l] = UINT32_MAX;
 		}
 	}
+	free(v4);
 	t->nodes4[h->nnodes] = (struct node4){ UINT32_MAX, 1, 0, 0, 0, 0, 0 };
 	t->memory = sizeof *t + h->file_size + ((size_t)h->nnodes + 1) * sizeof *t->nodes4 +
 		    nchunks * sizeof *t->chunks;
