@@ -58,7 +58,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 KTOOLS    := $(BUILD)/tests/pkt $(BUILD)/tests/diffgen
 TTOOLS    := $(BUILD)/tests/tablecheck
 
-.PHONY: all deps check check-unit check-golden check-kernel demo docs bench bench-lint bench-table fuzz install clean
+.PHONY: all deps deps-bench check check-unit check-golden check-kernel demo docs bench bench-lint bench-table fuzz install clean
 .DEFAULT_GOAL := all
 
 all: deps $(PORTC) $(LIB_A) $(LIB_SO)
@@ -66,7 +66,8 @@ all: deps $(PORTC) $(LIB_A) $(LIB_SO)
 deps:
 	@sh scripts/deps.sh
 
-$(BUILD)/.dir:
+# Everything built waits for the dependency check, also under make -j.
+$(BUILD)/.dir: | deps
 	@mkdir -p $(BUILD)/tests && touch $@
 
 $(BUILD)/parser.c: grammar/parser.y | $(BUILD)/.dir
@@ -155,8 +156,11 @@ bench-table: all $(BUILD)/bench/table-bench
 # DPDK's rte_acl, the classifier the tables are measured against
 DPDK_CFLAGS = $(shell pkg-config --cflags libdpdk 2>/dev/null)
 DPDK_LIBS   = $(shell pkg-config --libs libdpdk 2>/dev/null)
-$(BUILD)/bench/table-bench: bench/table-bench.c $(CORE) $(LIB_A)
+# DPDK is installed by its own target first: make expands a recipe's
+# variables before running its first line.
+deps-bench:
 	@sh scripts/deps.sh bench
+$(BUILD)/bench/table-bench: bench/table-bench.c $(CORE) $(LIB_A) | deps-bench
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(CFLAGS) -Wall -Wextra $(CPPFLAGS) $(DPDK_CFLAGS) -o $@ $< $(CORE) $(LIB_A) \
 		$(LDFLAGS) $(LDLIBS) $(DPDK_LIBS) -lpthread

@@ -229,6 +229,13 @@ static void *run_job(void *arg)
 	return NULL;
 }
 
+enum { ROUNDS = 3 };
+
+static double min_of(double a, double b)
+{
+	return a < b ? a : b;
+}
+
 /* Seconds to classify packets [0, n) once on `threads` threads. */
 static double pass(struct job proto, size_t n, int threads)
 {
@@ -421,9 +428,14 @@ int main(int argc, char **argv)
 	jp.kind = 0, jp.out = out[0][0];
 	jl.kind = 1, jl.out = out[0][1];
 	ja.kind = 2, ja.out = out[0][2];
-	double p1 = timed(jp, npkts, 1), p2 = timed(jp, npkts, 2);
-	double l1 = timed(jl, nlin, 1), l2 = timed(jl, nlin, 2);
-	double a1 = timed(ja, npkts, 1), a2 = timed(ja, npkts, 2);
+	/* Rounds of all three, the best of each kept: on a shared machine a
+	 * noisy neighbour's burst then slows one round, not one classifier. */
+	double p1 = 1e300, p2 = 1e300, l1 = 1e300, l2 = 1e300, a1 = 1e300, a2 = 1e300;
+	for (int round = 0; round < ROUNDS; round++) {
+		p1 = min_of(p1, timed(jp, npkts, 1)), p2 = min_of(p2, timed(jp, npkts, 2));
+		l1 = min_of(l1, timed(jl, nlin, 1)), l2 = min_of(l2, timed(jl, nlin, 2));
+		a1 = min_of(a1, timed(ja, npkts, 1)), a2 = min_of(a2, timed(ja, npkts, 2));
+	}
 
 	/* the check: portc, rte_acl and the reference evaluator on every packet
 	 * of the check set (BENCH_EVAL_BUDGET caps the evaluator's rule checks,

@@ -238,6 +238,7 @@ suite_dscp() {
 		load "$A" "$be" "$tmp/marks" || { bad "dscp: load ($be)"; continue; }
 		inR socat "TCP4-LISTEN:5006,bind=198.18.0.2,reuseaddr,fork" SYSTEM:cat >/dev/null 2>&1 &
 		sleep 0.3
+		rm -f "$tmp/marks.err"	# the nftables round's "ready" (see exchange)
 		inR "$PKT" recv 2 17 6 >"$tmp/marks.got" 2>"$tmp/marks.err" &
 		local rpid=$!
 		while ! grep -q ready "$tmp/marks.err" 2>/dev/null; do sleep 0.05; done
@@ -260,6 +261,9 @@ suite_dscp() {
 
 # Sends the packets in $1 from A and prints what R received.
 exchange() {
+	# the last receiver's "ready" must not be read as this one's: the
+	# shell truncates the file only when the receiver's process starts
+	rm -f "$tmp/recv.err"
 	inR "$PKT" recv 1 6 17 1 58 47 50 >"$tmp/got" 2>"$tmp/recv.err" &
 	local rpid=$!
 	while ! grep -q ready "$tmp/recv.err" 2>/dev/null; do sleep 0.05; done
