@@ -7,7 +7,8 @@
  * one element per line, a list wraps, and a rule puts each option on its
  * own continuation line. Every comment comes out exactly once, in order: a
  * comment on the line where an element ends stays after it; any other
- * comment goes on its own line before the next element. */
+ * comment goes on its own line before the next element (for one ahead of
+ * a rule's ';', the next statement). */
 #include "fmt.h"
 
 #include <stdlib.h>
@@ -126,7 +127,11 @@ static void leading(struct fmt *f, uint32_t line, uint32_t col)
 		blank_before(f, c->loc.line);
 		put(f, c->text);
 		newline(f);
-		f->last_line = c->loc.line;
+		/* a comment inside the element before it (ahead of its ';')
+		 * comes out after it: the blank-line count goes on from that
+		 * element's end, not from the comment's line */
+		if (c->loc.line > f->last_line)
+			f->last_line = c->loc.line;
 	}
 }
 
@@ -354,10 +359,10 @@ static void flat(struct strbuf *sb, const struct node *n)
 
 static void print_node(struct fmt *f, const struct node *n);
 
-/* Prints n on the current line if it fits and holds no comment. */
-static bool try_flat(struct fmt *f, const struct node *n, size_t tail)
+/* Prints n on the current line if it fits and no comment lies in span. */
+static bool try_flat_within(struct fmt *f, const struct node *n, size_t tail, struct loc span)
 {
-	if (comments_within(f, n->loc))
+	if (comments_within(f, span))
 		return false;
 	struct strbuf sb = { 0 };
 	sb_init(&sb);
@@ -370,6 +375,12 @@ static bool try_flat(struct fmt *f, const struct node *n, size_t tail)
 	}
 	sb_free(&sb);
 	return fits;
+}
+
+/* Prints n on the current line if it fits and holds no comment. */
+static bool try_flat(struct fmt *f, const struct node *n, size_t tail)
+{
+	return try_flat_within(f, n, tail, n->loc);
 }
 
 /* { a, b } with one element per line. */
@@ -486,7 +497,20 @@ static void print_option(struct fmt *f, const struct node *o, bool last)
 
 static void print_rule(struct fmt *f, const struct node *r)
 {
-	if (try_flat(f, r, 0)) {
+	/* A comment between the rule's last element and its ';' comes out
+	 * after the rule, so it does not keep the rule from one line: were
+	 * it counted, a second fmt would join what the first split. */
+	struct loc body = r->loc;
+	const struct node *last = r->u.rule.dst;
+	for (size_t i = 0; i < r->u.rule.opts.n; i++) {
+		const struct node *o = r->u.rule.opts.v[i];
+		if (!before((struct loc){ .line = o->loc.end_line, .col = o->loc.end_col },
+			    last->loc.end_line, last->loc.end_col))
+			last = o;
+	}
+	body.end_line = last->loc.end_line;
+	body.end_col = last->loc.end_col;
+	if (try_flat_within(f, r, 0, body)) {
 		f->last_line = r->loc.end_line;
 		return;
 	}
