@@ -232,22 +232,26 @@ static uint32_t clamp_to(const uint64_t w[2], uint32_t max)
 static void put_lane(struct chunk4 *c, int l, const struct ptab_entry *e)
 {
 	static const uint32_t max[PTAB_DIMS] = { 255, UINT32_MAX, 65535, UINT32_MAX, 65535, 255 };
+	uint32_t lo[PTAB_DIMS], span[PTAB_DIMS];
 	bool empty = false;
 	for (int d = 0; d < PTAB_DIMS; d++) {
-		uint32_t lo = clamp_to(e->d[d].lo, max[d]), hi = clamp_to(e->d[d].hi, max[d]);
+		uint32_t hi = clamp_to(e->d[d].hi, max[d]);
+		lo[d] = clamp_to(e->d[d].lo, max[d]);
+		span[d] = hi - lo[d];
 		/* a bound no IPv4 field reaches, or a reversed one (only in a
 		 * hand-made table): no packet is in the box */
-		empty |= e->d[d].lo[1] || e->d[d].lo[0] > max[d] || lo > hi;
-		if (d == PTAB_SRC || d == PTAB_DST) {
-			c->lo[d == PTAB_DST][l] = lo;
-			c->span[d == PTAB_DST][l] = hi - lo;
-		} else {	/* max[d] <= 65535 */
-			int p = d == PTAB_PROTO || d == PTAB_TYPE;
-			int half = d == PTAB_DPORT || d == PTAB_TYPE;
-			c->lo16[p][half * CHUNK + l] = (uint16_t)lo;
-			c->span16[p][half * CHUNK + l] = (uint16_t)(hi - lo);
-		}
+		empty |= e->d[d].lo[1] || e->d[d].lo[0] > max[d] || lo[d] > hi;
 	}
+	/* laid out as chunk_hits reads them; a paired field's max is 65535 */
+	for (int w = 0; w < NWIDE; w++) {
+		c->lo[w][l] = lo[wide_dim[w]];
+		c->span[w][l] = span[wide_dim[w]];
+	}
+	for (int p = 0; p < NPAIRS; p++)
+		for (int h = 0; h < 2; h++) {
+			c->lo16[p][h * CHUNK + l] = (uint16_t)lo[pair_dim[p][h]];
+			c->span16[p][h * CHUNK + l] = (uint16_t)span[pair_dim[p][h]];
+		}
 	c->rule[l] = e->rule;
 	c->valid |= (uint32_t)!empty << l;
 }

@@ -228,6 +228,19 @@ EOF
 	done
 }
 
+# Starts `pkt recv SECONDS PROTO...` in R, writing to $1, and returns once it
+# listens; its pid is in RECV_PID. The last receiver's "ready" must not be
+# read as this one's: the shell truncates the file only when the new
+# process starts, so it is removed first.
+start_recv() {
+	local out=$1
+	shift
+	rm -f "$tmp/recv.err"
+	inR "$PKT" recv "$@" >"$out" 2>"$tmp/recv.err" &
+	RECV_PID=$!
+	while ! grep -q ready "$tmp/recv.err" 2>/dev/null; do sleep 0.05; done
+}
+
 # ---- DSCP on the wire ---------------------------------------------------------
 
 suite_dscp() {
@@ -238,16 +251,13 @@ suite_dscp() {
 		load "$A" "$be" "$tmp/marks" || { bad "dscp: load ($be)"; continue; }
 		inR socat "TCP4-LISTEN:5006,bind=198.18.0.2,reuseaddr,fork" SYSTEM:cat >/dev/null 2>&1 &
 		sleep 0.3
-		rm -f "$tmp/marks.err"	# the nftables round's "ready" (see exchange)
-		inR "$PKT" recv 2 17 6 >"$tmp/marks.got" 2>"$tmp/marks.err" &
-		local rpid=$!
-		while ! grep -q ready "$tmp/marks.err" 2>/dev/null; do sleep 0.05; done
+		start_recv "$tmp/marks.got" 2 17 6
 		for i in 1 2 3; do printf 'PORTCu5004n%s.' "$i" | inA socat -u - UDP4:198.18.0.2:5004; done
 		printf 'PORTCu5005.' | inA socat -u - UDP4:198.18.0.2:5005
 		printf 'PORTCu5009.' | inA socat -u - UDP4:198.18.0.2:5009
 		printf 'PORTCu6v5004.' | inA socat -u - "UDP6:[2001:db8:ffff::2]:5004"
 		(printf 'PORTCt5006.'; sleep 0.3) | inA socat -T1 - TCP4:198.18.0.2:5006 >/dev/null 2>&1
-		wait "$rpid"
+		wait "$RECV_PID"
 		stop_servers
 		for want in "u5004n1 46" "u5004n2 46" "u5004n3 46" "u5005 34" "u5009 0" "u6v5004 46" "t5006 24"; do
 			set -- $want
@@ -261,14 +271,9 @@ suite_dscp() {
 
 # Sends the packets in $1 from A and prints what R received.
 exchange() {
-	# the last receiver's "ready" must not be read as this one's: the
-	# shell truncates the file only when the receiver's process starts
-	rm -f "$tmp/recv.err"
-	inR "$PKT" recv 1 6 17 1 58 47 50 >"$tmp/got" 2>"$tmp/recv.err" &
-	local rpid=$!
-	while ! grep -q ready "$tmp/recv.err" 2>/dev/null; do sleep 0.05; done
+	start_recv "$tmp/got" 1 6 17 1 58 47 50
 	inA "$PKT" send va "$RMAC" <"$1"
-	wait "$rpid"
+	wait "$RECV_PID"
 }
 
 differential() { # label policy backend [args]
