@@ -348,14 +348,15 @@ static int compact(struct portc_table *t)
 			for (uint32_t j = 0; j < 1u << n->bits; j++)
 				v4[t->index[n->a + j]] = 1;
 	}
-	/* The IPv4 nodes renumbered: inner nodes and cuts first, in file
-	 * order, then the leaves (struct node4). */
+	/* The IPv4 nodes renumbered: inner nodes first, in file order, then
+	 * the leaves (struct node4); cuts, only ever roots, are in tree4. */
 	uint32_t *id = malloc(((size_t)h->nnodes + 1) * sizeof *id);
 	uint32_t ninner = 0, nleaves = 0;
 	for (uint32_t i = 0; i < h->nnodes; i++)
-		if (v4[i])
+		if (v4[i] && t->nodes[i].kind != PTAB_CUT)
 			t->nodes[i].kind == PTAB_LEAF ? nleaves++ : ninner++;
 	t->leaf0 = ninner;
+	/* each + 1: never a request for no bytes, which may fail */
 	t->nodes4 = malloc(((size_t)ninner + nleaves + 1) * sizeof *t->nodes4);
 	t->nbox4 = malloc(((size_t)nleaves + 1) * sizeof *t->nbox4);
 	t->slot4 = malloc(((size_t)h->nindex + 1) * sizeof *t->slot4);
@@ -366,18 +367,14 @@ static int compact(struct portc_table *t)
 		return -1;
 	}
 	for (uint32_t i = 0, inner = 0, leaf = ninner; i < h->nnodes; i++)
-		if (v4[i])
+		if (v4[i] && t->nodes[i].kind != PTAB_CUT)
 			id[i] = t->nodes[i].kind == PTAB_LEAF ? leaf++ : inner++;
 	size_t at = 0;		/* an empty leaf's line is the next one's, or the spare last */
 	for (uint32_t i = 0; i < h->nnodes; i++) {
 		const struct ptab_node *n = &t->nodes[i];
-		if (!v4[i])
+		if (!v4[i] || n->kind == PTAB_CUT)
 			continue;
 		struct node4 *x = &t->nodes4[id[i]];
-		if (n->kind == PTAB_CUT) {	/* in tree4; never walked, but defined */
-			*x = (struct node4){ UINT32_MAX, 0, ninner + nleaves, ninner + nleaves };
-			continue;
-		}
 		if (n->kind == PTAB_INNER) {
 			/* a threshold past 32 bits sends every IPv4 packet to a,
 			 * as UINT32_MAX does */
@@ -400,9 +397,6 @@ static int compact(struct portc_table *t)
 					c->rule[l] = UINT32_MAX;
 		}
 	}
-	/* the spare last node: an empty leaf */
-	t->nodes4[ninner + nleaves] = (struct node4){ UINT32_MAX, 0, ninner + nleaves, 0 };
-	t->nbox4[nleaves] = 0;
 	for (int tr = 0; tr < PTAB_TREES; tr++) {
 		uint32_t root = h->root[0][tr];
 		struct tree4 *x = &t->tree4[tr];
@@ -607,7 +601,8 @@ static inline void key4(const struct portc_table *t, const struct portc_tuple *k
 	key[PTAB_SPORT] = l4[0];
 	key[PTAB_DPORT] = l4[1];
 	key[PTAB_TYPE] = l4[2];
-	key[6] = key[7] = 0;
+	for (int d = PTAB_DIMS; d < KEYW; d++)
+		key[d] = 0;
 }
 
 /* The first lane of chunk c that holds key, as a bit (0: none), one box
