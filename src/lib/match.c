@@ -443,6 +443,16 @@ static int compact(struct portc_table *t)
 			t->tree4[tr].first = first[root];
 	}
 	free(first);
+	/* The trees in the order of their first rules, the empty ones last:
+	 * a tree's gate then sees the answers of every tree that can hold an
+	 * earlier rule, and the first tree walked is the one every packet
+	 * must walk. */
+	for (int i = 1; i < PTAB_TREES; i++)
+		for (int j = i; j > 0 && t->tree4[j].first < t->tree4[j - 1].first; j--) {
+			struct tree4 x = t->tree4[j];
+			t->tree4[j] = t->tree4[j - 1];
+			t->tree4[j - 1] = x;
+		}
 	t->results = malloc(((size_t)h->nrules + 1) * sizeof *t->results);
 	if (!t->results)
 		return -1;
@@ -777,10 +787,8 @@ lookup4_with(const struct portc_table *t, const uint32_t (*key)[KEYW], size_t m,
 {
 	for (size_t i = 0; i < m; i++)
 		best[i] = t->h->nrules;
-	for (int tr = 0; tr < PTAB_TREES; tr++) {
+	for (int tr = 0; tr < PTAB_TREES && t->tree4[tr].first != UINT32_MAX; tr++) {
 		const struct tree4 *x = &t->tree4[tr];
-		if (x->first == UINT32_MAX)	/* no tree, or no rules in it */
-			continue;
 		/* A tree whose rules all come after what a packet has found is
 		 * not walked for it, nor is its cut read: the walkers are the
 		 * packets that may yet find a better rule here. */
