@@ -22,11 +22,8 @@ uint32_t portc_crc32c(uint32_t crc, const void *buf, size_t len);	/* src/lib/mat
 #define MAX_INDEX_SLOTS (1u << 24)
 /* An address is wide when its range is wider than a /14: a box no wider
  * lies in at most 2^(bits - 14) + 1 slots of a cut on the top bits of that
- * address, 2 to 9 at the 15 to 17 bits of ClassBench's 10k sets. (Half
- * the address, /16 for IPv4 and /64 for IPv6, as before, sent IPC1's /15s
- * and /14s to later trees that three packets in four walked; with /14,
- * IPC1 runs at 1.2 times the lookups a second at 10k rules, 1.6 times at
- * 100k, ACL1 and FW1 within 2%.) */
+ * address, so a tree cutting there copies it little (docs/table-format.md,
+ * "Separate trees by wide fields", for why not half the address). */
 #define WIDE_PREFIX 14
 #define SMALL_GROUP 32		/* boxes a group needs for a tree of its own */
 

@@ -787,6 +787,7 @@ lookup4_with(const struct portc_table *t, const uint32_t (*key)[KEYW], size_t m,
 {
 	for (size_t i = 0; i < m; i++)
 		best[i] = t->h->nrules;
+	/* the trees in the order of their first rules, up to the empty ones */
 	for (int tr = 0; tr < PTAB_TREES && t->tree4[tr].first != UINT32_MAX; tr++) {
 		const struct tree4 *x = &t->tree4[tr];
 		/* A tree whose rules all come after what a packet has found is
