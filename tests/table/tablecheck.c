@@ -8,6 +8,8 @@
  *       (each bound and the values just outside it, per field), then random
  *       packets, half inside a random rule's box, half anywhere, in both
  *       families and every protocol the policy names plus a few it does not.
+ *       Each packet is classified by portc_classify and, 64 at a time (runs
+ *       of IPv4, of IPv6, and of both), by portc_classify_batch.
  *       Prints the first mismatch and exits 1 if the rule, action or DSCP
  *       differs; prints "N packets, 0 mismatches" otherwise.
  *
@@ -54,27 +56,59 @@ static const u128 dim_max[2][PS_DIMS] = {
 
 static unsigned long checked, mismatches;
 
-static void compare(const struct ir_policy *pol, const struct portc_table *t,
-		    const struct packet *p)
+/* Packets wait here to be classified in one portc_classify_batch call,
+ * as a program with a stream of them would, as well as one by one with
+ * portc_classify: the batch call takes runs of IPv4 packets its own way
+ * (docs/table-format.md), which single calls never reach. */
+enum { PENDING = 64 };
+static struct {
+	struct packet p[PENDING];
+	struct verdict v[PENDING];
+	struct portc_tuple k[PENDING];
+	size_t n;
+} pending;
+
+static void check_one(const struct ir_policy *pol, const struct packet *p,
+		      const struct verdict *v, const struct portc_result *r, const char *how)
 {
-	struct verdict v = eval_packet(pol, p);
-	struct portc_tuple k;
-	struct portc_result r;
-	packet_to_tuple(p, &k);
-	portc_classify(t, &k, &r);
-	uint32_t want = v.rule ? (uint32_t)(v.rule - pol->rules) : PORTC_DEFAULT_RULE;
-	checked++;
-	if (r.rule == want && r.action == (uint8_t)v.action && r.dscp == v.dscp)
+	uint32_t want = v->rule ? (uint32_t)(v->rule - pol->rules) : PORTC_DEFAULT_RULE;
+	if (r->rule == want && r->action == (uint8_t)v->action && r->dscp == v->dscp)
 		return;
 	if (mismatches++ < 5) {
 		struct strbuf sb = { 0 };
 		sb_init(&sb);
 		packet_format(p, &sb);
-		fprintf(stderr, "tablecheck: %s: table says rule %u (%s, dscp %d), evaluator rule %u "
-			"(%s, dscp %d)\n", sb.s, r.rule, action_name((enum action)r.action), r.dscp, want,
-			action_name(v.action), v.dscp);
+		fprintf(stderr, "tablecheck: %s: table (%s) says rule %u (%s, dscp %d), evaluator "
+			"rule %u (%s, dscp %d)\n", sb.s, how, r->rule,
+			action_name((enum action)r->action), r->dscp, want, action_name(v->action),
+			v->dscp);
 		sb_free(&sb);
 	}
+}
+
+static void flush(const struct ir_policy *pol, const struct portc_table *t)
+{
+	struct portc_result rb[PENDING];
+	portc_classify_batch(t, pending.k, pending.n, rb);
+	for (size_t i = 0; i < pending.n; i++) {
+		struct portc_result r1;
+		portc_classify(t, &pending.k[i], &r1);
+		check_one(pol, &pending.p[i], &pending.v[i], &r1, "single");
+		check_one(pol, &pending.p[i], &pending.v[i], &rb[i], "batch");
+		checked++;
+	}
+	pending.n = 0;
+}
+
+static void compare(const struct ir_policy *pol, const struct portc_table *t,
+		    const struct packet *p)
+{
+	size_t i = pending.n++;
+	pending.p[i] = *p;
+	pending.v[i] = eval_packet(pol, p);
+	packet_to_tuple(p, &pending.k[i]);
+	if (pending.n == PENDING)
+		flush(pol, t);
 }
 
 /* Every bound of every box, and the values just past it, field by field,
@@ -114,7 +148,10 @@ static void randoms(const struct ir_policy *pol, const struct portc_table *t, un
 {
 	static const int extra[] = { 6, 17, 1, 58, 47, 50, 132 };
 	for (unsigned long i = 0; i < n; i++) {
-		int f = (int)(rnd() & 1);
+		/* runs of IPv4 packets, of IPv6 ones and of both, a batch call
+		 * each */
+		unsigned run = (unsigned)(i / PENDING % 3);
+		int f = run == 2 ? (int)(rnd() & 1) : (int)run;
 		u128 x[PS_DIMS];
 		const struct ir_rule *r = pol->nrules ? &pol->rules[rnd() % pol->nrules] : NULL;
 		struct boxes bx = { 0 };
@@ -238,6 +275,7 @@ int main(int argc, char **argv)
 		unsigned long left = count / 2;
 		edges(pol, t, &left);
 		randoms(pol, t, count - (count / 2 - left));
+		flush(pol, t);
 		/* the loaded table holds the file and the copies made of it */
 		size_t memory = portc_table_memory(t);
 		printf("tablecheck: %s: %zu rules, %zu boxes, %zu nodes, %zu bytes (%zu loaded): "
