@@ -5,6 +5,7 @@
 #   make check      run every test (SANITIZE=1 for ASan+UBSan)
 #   make bench      lint against a brute-force baseline, and matching tables
 #                   against a linear scan and DPDK's rte_acl, at 1k/10k/100k rules
+#   make bench-ab   libportc of AB_BASE (default HEAD) against the working tree, in one process
 #   make fuzz       build the parser fuzzer and run it for a while
 #   make install    install under $(PREFIX) (DESTDIR honoured)
 #
@@ -58,7 +59,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 KTOOLS    := $(BUILD)/tests/pkt $(BUILD)/tests/diffgen
 TTOOLS    := $(BUILD)/tests/tablecheck
 
-.PHONY: all deps deps-bench check check-unit check-golden check-kernel demo docs bench bench-lint bench-table fuzz install clean
+.PHONY: all deps deps-bench check check-unit check-golden check-kernel demo docs bench bench-lint bench-table bench-ab fuzz install clean
 .DEFAULT_GOAL := all
 
 all: deps $(PORTC) $(LIB_A) $(LIB_SO)
@@ -153,6 +154,11 @@ bench-lint: all $(BUILD)/bench/peakrss
 bench-table: all $(BUILD)/bench/table-bench
 	python3 -u bench/table-bench.py $(BUILD) $(CLASSBENCH)
 
+# libportc as of AB_BASE against the working tree's, in one process
+AB_BASE ?= HEAD
+bench-ab: all $(BUILD)/bench/ab
+	sh scripts/ab.sh $(BUILD) $(AB_BASE) $(CLASSBENCH)
+
 # DPDK's rte_acl, the classifier the tables are measured against
 DPDK_CFLAGS = $(shell pkg-config --cflags libdpdk 2>/dev/null)
 DPDK_LIBS   = $(shell pkg-config --libs libdpdk 2>/dev/null)
@@ -164,6 +170,10 @@ $(BUILD)/bench/table-bench: bench/table-bench.c $(CORE) $(LIB_A) | deps-bench
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(CFLAGS) -Wall -Wextra $(CPPFLAGS) $(DPDK_CFLAGS) -o $@ $< $(CORE) $(LIB_A) \
 		$(LDFLAGS) $(LDLIBS) $(DPDK_LIBS) -lpthread
+
+$(BUILD)/bench/ab: bench/ab.c include/portc/match.h
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(CFLAGS) -Wall -Wextra -Iinclude -D_GNU_SOURCE -o $@ $< -ldl
 
 $(BUILD)/bench/peakrss: bench/peakrss.c
 	@mkdir -p $(@D)
