@@ -1,7 +1,7 @@
 /* ab.c - two or more builds of libportc, timed against each other in one
  * process.
  *
- *   ab [--rounds N] [--chunk N] [--call N] TRACE TABLE LIB[@TABLE]...
+ *   ab [--rounds N] [--chunk N] [--call N] [--ipv6 1] TRACE TABLE LIB[@TABLE]...
  *
  * Loads each LIB (a libportc.so, by dlopen, each with its own symbols),
  * opens TABLE with it (or the table after its @), and classifies the
@@ -13,12 +13,15 @@
  * lookups a second, the sum of the rule ids it answered (equal sums: the
  * same answers, most likely), and the median and quartiles, over the
  * rounds, of the first library's time over its own: its speed against
- * the first, measured minutes apart from nothing.
+ * the first, measured minutes apart from nothing. --ipv6 1 sends the trace
+ * as IPv6 packets, each address A.B.C.D as 2001:db8:AABB:CCDD::, ICMP as
+ * ICMPv6, for a table of `classbench2pol.py --ipv6`.
  *
  * Why: on a shared virtual machine the speed moves by a quarter within
  * minutes, so two runs of make bench-table cannot tell a 5% change from
  * the weather; passes of the two libraries side by side can. */
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +49,9 @@ static int by_value(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static size_t read_trace(const char *path, struct portc_tuple *k, size_t cap)
+static size_t read_trace(const char *path, struct portc_tuple *k, size_t cap, bool ipv6)
 {
+	static const uint8_t doc[4] = { 0x20, 0x01, 0x0d, 0xb8 };	/* 2001:db8::/32 */
 	FILE *fp = fopen(path, "r");
 	if (!fp) {
 		perror(path);
@@ -59,9 +63,17 @@ static size_t read_trace(const char *path, struct portc_tuple *k, size_t cap)
 		struct portc_tuple *p = &k[n++];
 		*p = (struct portc_tuple){ .family = 4, .proto = (uint8_t)pr, .sport = (uint16_t)sp,
 					   .dport = (uint16_t)dp };
+		int at = 0;
+		if (ipv6) {
+			p->family = 6;
+			p->proto = pr == 1 ? 58 : p->proto;
+			memcpy(p->src, doc, 4);
+			memcpy(p->dst, doc, 4);
+			at = 4;
+		}
 		for (int b = 0; b < 4; b++) {
-			p->src[b] = (uint8_t)(s >> (24 - 8 * b));
-			p->dst[b] = (uint8_t)(d >> (24 - 8 * b));
+			p->src[at + b] = (uint8_t)(s >> (24 - 8 * b));
+			p->dst[at + b] = (uint8_t)(d >> (24 - 8 * b));
 		}
 	}
 	fclose(fp);
@@ -91,6 +103,7 @@ static double pass(batch_fn f, const struct portc_table *t, const struct portc_t
 int main(int argc, char **argv)
 {
 	size_t rounds = 300, chunk = 100000, call = 0;
+	bool ipv6 = false;
 	int i = 1;
 	for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
 		size_t v = strtoul(argv[i + 1], NULL, 10);
@@ -100,13 +113,15 @@ int main(int argc, char **argv)
 			chunk = v;
 		else if (strcmp(argv[i], "--call") == 0)
 			call = v;
+		else if (strcmp(argv[i], "--ipv6") == 0)
+			ipv6 = v != 0;
 		else
 			i = argc;
 	}
 	int nlib = argc - i - 2;
 	if (nlib < 1 || nlib > MAXLIB) {
-		fprintf(stderr, "usage: ab [--rounds N] [--chunk N] [--call N] TRACE TABLE "
-			"LIB[@TABLE]... (up to %d)\n", MAXLIB);
+		fprintf(stderr, "usage: ab [--rounds N] [--chunk N] [--call N] [--ipv6 1] TRACE "
+			"TABLE LIB[@TABLE]... (up to %d)\n", MAXLIB);
 		return 2;
 	}
 	const char *trace = argv[i], *table = argv[i + 1];
@@ -119,7 +134,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ab: out of memory\n");
 		return 1;
 	}
-	read_trace(trace, k, PACKETS);
+	read_trace(trace, k, PACKETS, ipv6);
 
 	batch_fn fn[MAXLIB];
 	struct portc_table *t[MAXLIB];
@@ -160,8 +175,8 @@ int main(int argc, char **argv)
 	char how[64] = "one call";
 	if (call)
 		snprintf(how, sizeof how, "calls of %zu", call);
-	printf("%zu rounds of %zu packets in %s; speed against %s: median (quartiles) of the "
-	       "rounds\n", rounds, chunk, how, libs[0]);
+	printf("%zu rounds of %zu %s packets in %s; speed against %s: median (quartiles) of the "
+	       "rounds\n", rounds, chunk, ipv6 ? "IPv6" : "IPv4", how, libs[0]);
 	for (int l = 0; l < nlib; l++) {
 		double best = 1e300;
 		for (size_t q = 0; q < rounds; q++) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""classbench2pol.py FILTERS [POLICY_NAME] - a ClassBench filter set as a portc policy.
+"""classbench2pol.py [--ipv6] FILTERS [POLICY_NAME] - a ClassBench filter set as a portc policy.
 
 Each filter line
     @SRC/LEN  DST/LEN  SPLO : SPHI  DPLO : DPHI  PROTO/MASK  FLAGS/MASK
@@ -20,6 +20,11 @@ The mapping:
                          also take IPv6)
 Any other mask, or ports on a protocol without ports, is an error: the
 converter refuses input it cannot carry over exactly.
+
+--ipv6 writes the same set in IPv6, for timing IPv6 lookups: an address
+A.B.C.D/LEN becomes 2001:db8:AABB:CCDD::/(32 + LEN), 0.0.0.0/0 becomes
+2001:db8::/32, and icmp becomes icmpv6 (bench/ab.c --ipv6 maps the trace
+the same way).
 """
 import sys
 
@@ -30,18 +35,23 @@ def action_of(n):
     return ("allow", "deny", "allow", "reject")[(h >> 16) & 3]
 
 
+IPV6 = False
+
+
 def addr(text, where):
     ip, _, length = text.partition("/")
     if not length.isdigit() or int(length) > 32:
         sys.exit(f"{where}: bad prefix {text!r}")
     if int(length) == 0:
-        return "any4"
+        return "2001:db8::/32" if IPV6 else "any4"
     # ClassBench prefixes may have host bits set; keep the network only,
     # which is what a classifier matches on.
     parts = [int(p) for p in ip.split(".")]
     value = (parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]
     plen = int(length)
     value &= (0xFFFFFFFF << (32 - plen)) & 0xFFFFFFFF
+    if IPV6:
+        return f"2001:db8:{value >> 16:x}:{value & 0xFFFF:x}::/{32 + plen}"
     quad = ".".join(str((value >> s) & 255) for s in (24, 16, 8, 0))
     return quad if plen == 32 else f"{quad}/{plen}"
 
@@ -89,7 +99,7 @@ def convert(lines, name):
         elif mask == 0xFF:
             if sp != full or dp != full:
                 sys.exit(f"{where}: ports on protocol {proto}")
-            opts.append("icmp" if proto == 1 else f"proto {proto}")
+            opts.append(("icmpv6" if IPV6 else "icmp") if proto == 1 else f"proto {proto}")
         else:
             sys.exit(f"{where}: protocol mask {f[4]!r} is neither exact nor wildcard")
         opt = (" " + " ".join(opts)) if opts else ""
@@ -99,10 +109,15 @@ def convert(lines, name):
 
 
 def main():
-    if len(sys.argv) not in (2, 3):
+    global IPV6
+    args = sys.argv[1:]
+    if args[:1] == ["--ipv6"]:
+        IPV6 = True
+        args = args[1:]
+    if len(args) not in (1, 2):
         sys.exit(__doc__.splitlines()[0])
-    name = sys.argv[2] if len(sys.argv) == 3 else "classbench"
-    with open(sys.argv[1]) as fh:
+    name = args[1] if len(args) == 2 else "classbench"
+    with open(args[0]) as fh:
         sys.stdout.write(convert(fh, name))
 
 
