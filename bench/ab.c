@@ -49,7 +49,8 @@ static int by_value(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static size_t read_trace(const char *path, struct portc_tuple *k, size_t cap, bool ipv6)
+/* TRACE's packets into k[0 .. cap), repeated as needed. */
+static void read_trace(const char *path, struct portc_tuple *k, size_t cap, bool ipv6)
 {
 	static const uint8_t doc[4] = { 0x20, 0x01, 0x0d, 0xb8 };	/* 2001:db8::/32 */
 	FILE *fp = fopen(path, "r");
@@ -83,7 +84,6 @@ static size_t read_trace(const char *path, struct portc_tuple *k, size_t cap, bo
 	}
 	for (size_t i = n; i < cap; i++)
 		k[i] = k[i % n];
-	return cap;
 }
 
 /* Packets [from, from + n) through one library, timed. */
