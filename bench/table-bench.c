@@ -257,11 +257,11 @@ static double pass(struct job proto, size_t n, int threads)
  * of a fast classifier takes tens of milliseconds, where a late thread
  * start or a frequency change shows; passes are repeated for at least
  * half a second (at most 5), and the slow ones run once. */
-static double timed(struct job proto, size_t n, int threads)
+static double timed_two(struct job proto, size_t n)
 {
-	double best = pass(proto, n, threads), total = best;
+	double best = pass(proto, n, 2), total = best;
 	for (int k = 1; k < 5 && total < 0.5; k++) {
-		double t = pass(proto, n, threads);
+		double t = pass(proto, n, 2);
 		total += t;
 		best = t < best ? t : best;
 	}
@@ -489,9 +489,9 @@ int main(int argc, char **argv)
 	windows_init(&wa, ja, npkts);
 	double p2 = 1e300, l2 = 1e300, a2 = 1e300;
 	for (int round = 0; round < ROUNDS; round++) {
-		windows_round(&wp), p2 = min_of(p2, timed(jp, npkts, 2));
-		windows_round(&wl), l2 = min_of(l2, timed(jl, nlin, 2));
-		windows_round(&wa), a2 = min_of(a2, timed(ja, npkts, 2));
+		windows_round(&wp), p2 = min_of(p2, timed_two(jp, npkts));
+		windows_round(&wl), l2 = min_of(l2, timed_two(jl, nlin));
+		windows_round(&wa), a2 = min_of(a2, timed_two(ja, npkts));
 	}
 	double p1 = windows_secs(&wp), l1 = windows_secs(&wl), a1 = windows_secs(&wa);
 	free(wp.best), free(wl.best), free(wa.best);
