@@ -27,13 +27,8 @@ uint32_t portc_crc32c(uint32_t crc, const void *buf, size_t len);	/* src/lib/mat
 #define WIDE_PREFIX 14
 #define SMALL_GROUP 32		/* boxes a group needs for a tree of its own */
 
-struct entry {
-	struct box b;
-	uint32_t rule;
-};
-
 struct builder {
-	struct entry *e;
+	struct table_entry *e;
 	uint32_t *index;		/* the slots of cut nodes */
 	size_t nindex;
 	size_t ne, cap;
@@ -43,6 +38,17 @@ struct builder {
 	size_t nleaf, lcap;
 	unsigned depth;
 	bool too_big;
+};
+
+/* The prefix that every address of one field of a family's boxes lies
+ * in, the boxes that take any address aside (one per field: the sources'
+ * and the destinations'). A cut and the wide/narrow split count their
+ * bits from below it: in a policy whose addresses all lie in one site
+ * prefix (an IPv6 /48, say), the top bits are the same for every box and
+ * a cut on them spreads nothing. */
+struct prefix {
+	u128 value;			/* the prefix, its low bits 0 */
+	unsigned len;
 };
 
 static uint32_t new_node(struct builder *b)
@@ -181,22 +187,66 @@ static void build(struct builder *b, uint32_t at, uint32_t *list, size_t n, stru
 	free(right);
 }
 
-/* The index slots [first, last] that box x falls in on address field dim. */
-static void slots_of(const struct box *x, int dim, unsigned shift, size_t *first, size_t *last)
+/* The common prefix of field dim of boxes e[0 .. n), those that take
+ * any address left out: for IPv6, at most a /96, which leaves room below
+ * it for the widest cut and the wide/narrow split; for IPv4, none (an
+ * IPv4 policy's addresses seldom share more than a few top bits, and its
+ * tables stay those measured in bench/README.md). Length 0 when no box is
+ * left or they share nothing. */
+static struct prefix common_prefix(const struct table_entry *e, size_t n, int dim, unsigned addr_bits)
 {
-	*first = (size_t)(x->d[dim].lo >> shift);
-	*last = (size_t)(x->d[dim].hi >> shift);
+	u128 all = addr_bits == 128 ? ~(u128)0 : ((u128)1 << addr_bits) - 1;
+	u128 ref = 0, diff = 0;
+	bool any = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct iv *x = &e[i].b.d[dim];
+		if (x->lo == 0 && x->hi == all)
+			continue;
+		if (!any)
+			ref = x->lo, any = true;
+		diff |= (x->lo ^ ref) | (x->hi ^ ref);
+	}
+	unsigned len = 0;
+	while (any && len < addr_bits - 32 && !(diff >> (addr_bits - 1 - len) & 1))
+		len++;
+	struct prefix p = { 0, len };
+	if (len)
+		p.value = ref >> (addr_bits - len) << (addr_bits - len);
+	return p;
+}
+
+/* Whether field dim of box x lies inside prefix p. */
+static bool inside(const struct box *x, int dim, struct prefix p, unsigned addr_bits)
+{
+	if (p.len == 0)
+		return true;
+	unsigned s = addr_bits - p.len;
+	return x->d[dim].lo >> s == p.value >> s && x->d[dim].hi >> s == p.value >> s;
+}
+
+/* The index slots [first, last] that box x falls in on address field
+ * dim, for a cut on bits [shift, shift + bits): x lies inside the
+ * prefix above them. */
+static void slots_of(const struct box *x, int dim, unsigned shift, unsigned bits, size_t *first,
+		     size_t *last)
+{
+	u128 mask = ((u128)1 << bits) - 1;
+	*first = (size_t)(x->d[dim].lo >> shift & mask);
+	*last = (size_t)(x->d[dim].hi >> shift & mask);
 }
 
 /* The cut for boxes list[0 .. n): the address field (PS_SRC or PS_DST)
- * and bits whose busiest slot holds the fewest boxes, with at least 4
+ * and bits (below the field's prefix in pre when every box lies inside
+ * it, then returned in top; else the top bits, top of length 0) whose
+ * busiest slot holds the fewest boxes, with at least 4
  * slots per box (up to 2^16), more while they still split the busiest
  * slot, up to 64 per box and 2^PTAB_CUT_BITS_MAX; a field that copies the
  * boxes into more than 1.5 slots each on average is the wide one and is
  * not cut. False when neither field spreads the boxes (a slot would hold
  * more than half of them). */
 static bool choose_cut(const struct builder *b, const uint32_t *list, size_t n,
-		       unsigned addr_bits, int *dim, unsigned *bits)
+		       unsigned addr_bits, const struct prefix pre[PS_DIMS], int *dim, unsigned *bits,
+		       struct prefix *top)
 {
 	unsigned lo_bits = 1, hi_bits = 1;
 	while (lo_bits < 16 && ((size_t)1 << lo_bits) < 4 * n)
@@ -209,13 +259,19 @@ static bool choose_cut(const struct builder *b, const uint32_t *list, size_t n,
 	size_t best_max = n;
 	long *delta = xcalloc(((size_t)1 << hi_bits) + 1, sizeof *delta);
 	for (int d = PS_SRC; d <= PS_DST; d += PS_DST - PS_SRC) {
+		/* below the field's common prefix when every box lies inside it
+		 * (a box that takes any address spans every slot of such a cut) */
+		struct prefix p = pre[d];
+		for (size_t i = 0; i < n && p.len; i++)
+			if (!inside(&b->e[list[i]].b, d, p, addr_bits))
+				p = (struct prefix){ 0, 0 };
 		for (unsigned bb = lo_bits; bb <= hi_bits; bb++) {
 			/* the load per slot, counted where the runs of slots start and end */
 			size_t nslots = (size_t)1 << bb, copies = 0, max = 0;
 			memset(delta, 0, (nslots + 1) * sizeof *delta);
 			for (size_t i = 0; i < n; i++) {
 				size_t lo, hi;
-				slots_of(&b->e[list[i]].b, d, addr_bits - bb, &lo, &hi);
+				slots_of(&b->e[list[i]].b, d, addr_bits - p.len - bb, bb, &lo, &hi);
 				delta[lo]++;
 				delta[hi + 1]--;
 				copies += hi - lo + 1;
@@ -232,6 +288,7 @@ static bool choose_cut(const struct builder *b, const uint32_t *list, size_t n,
 				best_max = max;
 				*dim = d;
 				*bits = bb;
+				*top = p;
 			}
 			if (max <= BINTH)
 				break;
@@ -242,7 +299,8 @@ static bool choose_cut(const struct builder *b, const uint32_t *list, size_t n,
 }
 
 /* Makes root `at` a cut on the top bits of the source or the destination
- * address (choose_cut), with a subtree per slot: the narrow field of
+ * address, or on those below the prefix pre of that field when all the
+ * boxes lie inside it (choose_cut), with a subtree per slot: the narrow field of
  * EffiCuts' groups, where a box lies in one slot or two. Each slot's
  * subtree starts from the slot's region, so it never cuts again on what
  * the cut decided. On ClassBench's 10k sets this takes 8 to 10 binary
@@ -251,13 +309,14 @@ static bool choose_cut(const struct builder *b, const uint32_t *list, size_t n,
  * step cost more than it saved.) False, with nothing built, when neither
  * address spreads the boxes. */
 static bool build_cut(struct builder *b, uint32_t at, const uint32_t *list, size_t n,
-		      const struct box *r, unsigned addr_bits)
+		      const struct box *r, unsigned addr_bits, const struct prefix pre[PS_DIMS])
 {
 	int dim;
 	unsigned bits;
-	if (!choose_cut(b, list, n, addr_bits, &dim, &bits))
+	struct prefix top;
+	if (!choose_cut(b, list, n, addr_bits, pre, &dim, &bits, &top))
 		return false;
-	unsigned shift = addr_bits - bits;
+	unsigned shift = addr_bits - top.len - bits;
 	size_t nslots = (size_t)1 << bits;
 	if (b->nindex + nslots > MAX_INDEX_SLOTS)
 		return false;
@@ -265,7 +324,7 @@ static bool build_cut(struct builder *b, uint32_t at, const uint32_t *list, size
 	size_t *count = xcalloc(nslots + 1, sizeof *count);
 	for (size_t i = 0; i < n; i++) {
 		size_t lo, hi;
-		slots_of(&b->e[list[i]].b, dim, shift, &lo, &hi);
+		slots_of(&b->e[list[i]].b, dim, shift, bits, &lo, &hi);
 		for (size_t j = lo; j <= hi; j++)
 			count[j]++;
 	}
@@ -276,7 +335,7 @@ static bool build_cut(struct builder *b, uint32_t at, const uint32_t *list, size
 	memset(count, 0, nslots * sizeof *count);
 	for (size_t i = 0; i < n; i++) {	/* in list order, so rule order */
 		size_t lo, hi;
-		slots_of(&b->e[list[i]].b, dim, shift, &lo, &hi);
+		slots_of(&b->e[list[i]].b, dim, shift, bits, &lo, &hi);
 		for (size_t j = lo; j <= hi; j++)
 			byslot[start[j] + count[j]++] = list[i];
 	}
@@ -295,8 +354,11 @@ static bool build_cut(struct builder *b, uint32_t at, const uint32_t *list, size
 		}
 		uint32_t node = new_node(b);
 		b->index[first + j] = node;
+		/* A packet outside the prefix lands in some slot too, by its
+		 * bits there; it matches no box of this tree (all lie inside),
+		 * so the region may leave it out. */
 		struct box sr = *r;
-		sr.d[dim].lo = (u128)j << shift;
+		sr.d[dim].lo = top.value | (u128)j << shift;
 		sr.d[dim].hi = sr.d[dim].lo + (((u128)1 << shift) - 1);
 		build(b, node, byslot + start[j], count[j], sr, 2);
 	}
@@ -342,6 +404,7 @@ bool table_build(const struct ir_policy *pol, struct strbuf *out, struct table_s
 		for (int k = 0; k < PTAB_TREES; k++)
 			root[f][k] = PTAB_NO_TREE;
 	size_t first6 = 0;
+	uint8_t *settles = xcalloc(pol->nrules + 1, 1);	/* per rule, PTAB_SETTLES4 | 6 */
 	for (int f = 0; f < 2; f++) {
 		size_t first = b.ne;
 		if (f)
@@ -352,6 +415,7 @@ bool table_build(const struct ir_policy *pol, struct strbuf *out, struct table_s
 				diag_error(d, pol->rules[i].origin, "this rule is too large for a table: "
 					   "its address and port lists multiply to over %u boxes",
 					   MAX_LEAF_SLOTS);
+				free(settles);
 				free(b.e);
 				return false;
 			}
@@ -360,7 +424,7 @@ bool table_build(const struct ir_policy *pol, struct strbuf *out, struct table_s
 					b.cap = b.cap ? 2 * b.cap : 1024;
 					b.e = xrealloc(b.e, b.cap * sizeof *b.e);
 				}
-				b.e[b.ne++] = (struct entry){ bx.v[k], (uint32_t)i };
+				b.e[b.ne++] = (struct table_entry){ bx.v[k], (uint32_t)i };
 			}
 			boxes_free(&bx);
 		}
@@ -372,15 +436,20 @@ bool table_build(const struct ir_policy *pol, struct strbuf *out, struct table_s
 		 * be copied into every leaf of a tree cut on destinations, which
 		 * blew ClassBench's FW sets past any bound. */
 		unsigned addr_bits = f ? 128 : 32;
-		u128 wide = (u128)1 << (addr_bits - WIDE_PREFIX);
+		struct prefix pre[PS_DIMS] = { { 0, 0 } };
+		u128 wide[PS_DIMS] = { 0 };
+		for (int dd = PS_SRC; dd <= PS_DST; dd += PS_DST - PS_SRC) {
+			pre[dd] = common_prefix(b.e + first, n, dd, addr_bits);
+			wide[dd] = (u128)1 << (addr_bits - pre[dd].len - WIDE_PREFIX);
+		}
 		uint32_t *lists[PTAB_TREES];
 		size_t counts[PTAB_TREES] = { 0 };
 		for (int k = 0; k < PTAB_TREES; k++)
 			lists[k] = xcalloc(n, sizeof *lists[k]);
 		for (size_t k = 0; k < n; k++) {
 			const struct box *x = &b.e[first + k].b;
-			int g = (x->d[PS_SRC].hi - x->d[PS_SRC].lo >= wide) |
-				(x->d[PS_DST].hi - x->d[PS_DST].lo >= wide) << 1;
+			int g = (x->d[PS_SRC].hi - x->d[PS_SRC].lo >= wide[PS_SRC]) |
+				(x->d[PS_DST].hi - x->d[PS_DST].lo >= wide[PS_DST]) << 1;
 			lists[g][counts[g]++] = (uint32_t)(first + k);
 		}
 		/* The narrow-narrow boxes join the group that is narrow on the
@@ -389,7 +458,8 @@ bool table_build(const struct ir_policy *pol, struct strbuf *out, struct table_s
 		 * FW1 and IPC1 at 10k, a quarter faster). */
 		int dim;
 		unsigned bits;
-		if (counts[0] && choose_cut(&b, lists[0], counts[0], addr_bits, &dim, &bits)) {
+		struct prefix top;
+		if (counts[0] && choose_cut(&b, lists[0], counts[0], addr_bits, pre, &dim, &bits, &top)) {
 			int to = dim == PS_DST ? 1 : 2;
 			merge_lists(lists[to], &counts[to], lists[0], counts[0]);
 			counts[0] = 0;
@@ -412,16 +482,20 @@ bool table_build(const struct ir_policy *pol, struct strbuf *out, struct table_s
 		for (int k = 0; k < PTAB_TREES; k++) {
 			if (counts[k]) {
 				root[f][k] = new_node(&b);
-				if (!build_cut(&b, root[f][k], lists[k], counts[k], &all, addr_bits))
+				if (!build_cut(&b, root[f][k], lists[k], counts[k], &all, addr_bits, pre))
 					build(&b, root[f][k], lists[k], counts[k], all, 1);
 			}
 			free(lists[k]);
 		}
+		if (!b.too_big)
+			table_settles(b.e, first, b.ne, b.nodes, b.nnodes, b.leaf, b.index, b.nindex,
+				      root[f], addr_bits, settles, f ? PTAB_SETTLES6 : PTAB_SETTLES4);
 	}
 	if (b.too_big) {
 		diag_error(d, pol->loc, "policy '%s' needs a table of over %u nodes or %u leaf slots: "
 			   "its rules overlap too much to be cut into a bounded tree", pol->name,
 			   MAX_NODES, MAX_LEAF_SLOTS);
+		free(settles);
 		free(b.e);
 		free(b.nodes);
 		free(b.leaf);
@@ -456,7 +530,7 @@ bool table_build(const struct ir_policy *pol, struct strbuf *out, struct table_s
 		const struct ir_rule *r = &pol->rules[i];
 		struct ptab_rule x = { r->origin.line, (uint8_t)r->action,
 				       (uint8_t)(r->action == ACT_ALLOW && r->dscp >= 0 ? (unsigned)r->dscp : PTAB_NO_DSCP),
-				       0, r->source, 0 };
+				       settles[i], r->source, 0 };
 		put(out, &x, sizeof x);
 	}
 	pad8(out, base);
@@ -489,6 +563,7 @@ bool table_build(const struct ir_policy *pol, struct strbuf *out, struct table_s
 	if (st)
 		*st = (struct table_stats){ pol->nrules, b.ne, b.nnodes, b.nleaf, b.depth,
 					    out->len - base };
+	free(settles);
 	free(b.e);
 	free(b.nodes);
 	free(b.leaf);

@@ -1,4 +1,4 @@
-/* portc/table_format.h - the on-disk layout of a portc table, version 2.
+/* portc/table_format.h - the on-disk layout of a portc table, version 3.
  *
  * docs/table-format.md is the prose; this is the layout both the writer
  * (src/table_build.c) and the reader (src/lib/match.c) compile against. Every
@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define PTAB_MAGIC "PORTCTAB"
-#define PTAB_VERSION 2u
+#define PTAB_VERSION 3u
 
 /* The dimensions of a box, in this order. */
 enum { PTAB_PROTO, PTAB_SRC, PTAB_SPORT, PTAB_DST, PTAB_DPORT, PTAB_TYPE, PTAB_DIMS };
@@ -46,12 +46,19 @@ struct ptab_header {
 	uint8_t type_protos[32];	/* bit p: protocol p has ICMP types */
 };
 
+/* Rule flags: a packet of the family (IPv4, IPv6) whose best rule so far
+ * is this one is settled; no box of another tree, of an earlier rule,
+ * meets a box of this rule, so no other tree can better it. A hint: a
+ * reader that ignores it answers the same. */
+#define PTAB_SETTLES4 1u
+#define PTAB_SETTLES6 2u
+
 /* A rule of the policy, in order (IR rules: one source rule may give several). */
 struct ptab_rule {
 	uint32_t line;			/* in the policy source */
 	uint8_t action;			/* 0 allow, 1 deny, 2 reject */
 	uint8_t dscp;			/* PTAB_NO_DSCP, or 0..63 on an allow */
-	uint16_t reserved;
+	uint16_t flags;			/* PTAB_SETTLES4, PTAB_SETTLES6 */
 	uint32_t source;		/* index of the source rule (rulesets expanded) */
 	uint32_t reserved2;
 };

@@ -54,6 +54,12 @@ struct tree4 {
 	uint8_t cut, dim, shift;
 };
 
+/* An IPv6 tree: its root in the file, and its lowest rule (UINT32_MAX:
+ * no tree), which orders the trees and gates them as tree4's first. */
+struct tree6 {
+	uint32_t root, first;
+};
+
 enum { LINE = 64 };
 
 enum { CHUNK = 8 };
@@ -108,6 +114,9 @@ struct portc_table {
 	bool avx2;			/* leaves checked with AVX2 */
 	size_t memory;			/* portc_table_memory */
 	struct portc_result *results;	/* per rule, then the default's */
+	uint8_t *settles4;		/* per rule, then 0: PTAB_SETTLES4 as 0 or 1 */
+	bool settle4;			/* lookups read settles4 */
+	struct tree6 tree6[PTAB_TREES];
 	uint8_t l4[256];		/* per protocol: HAS_PORTS, HAS_TYPE */
 	const struct ptab_header *h;
 	const struct ptab_rule *rules;
@@ -201,8 +210,9 @@ static int check(struct portc_table *t, size_t len, char *err, size_t errlen)
 	t->leaf = (const void *)((const char *)t->mem + h->off_leaf);
 	t->index = (const void *)((const char *)t->mem + h->off_index);
 	for (uint32_t i = 0; i < h->nrules; i++)
-		if (t->rules[i].action > 2 || (t->rules[i].dscp > 63 && t->rules[i].dscp != PTAB_NO_DSCP))
-			return fail(err, errlen, "rule %u: bad action or DSCP", i);
+		if (t->rules[i].action > 2 || (t->rules[i].dscp > 63 && t->rules[i].dscp != PTAB_NO_DSCP) ||
+		    (t->rules[i].flags & ~(PTAB_SETTLES4 | PTAB_SETTLES6)))
+			return fail(err, errlen, "rule %u: bad action, DSCP or flags", i);
 	for (uint32_t i = 0; i < h->nentries; i++)
 		/* in rule order: the lowest entry that holds a packet is then the
 		 * lowest rule, and IPv4 leaves compare rule numbers */
@@ -442,18 +452,26 @@ static int compact(struct portc_table *t)
 		uint32_t root = h->root[0][tr];
 		if (root != PTAB_NO_TREE)
 			t->tree4[tr].first = first[root];
+		root = h->root[1][tr];
+		t->tree6[tr] = (struct tree6){ root, root == PTAB_NO_TREE ? UINT32_MAX : first[root] };
 	}
 	free(first);
 	/* The trees in the order of their first rules, the empty ones last:
 	 * a tree's gate then sees the answers of every tree that can hold an
 	 * earlier rule, and the first tree walked is the one every packet
 	 * must walk. */
-	for (int i = 1; i < PTAB_TREES; i++)
+	for (int i = 1; i < PTAB_TREES; i++) {
 		for (int j = i; j > 0 && t->tree4[j].first < t->tree4[j - 1].first; j--) {
 			struct tree4 x = t->tree4[j];
 			t->tree4[j] = t->tree4[j - 1];
 			t->tree4[j - 1] = x;
 		}
+		for (int j = i; j > 0 && t->tree6[j].first < t->tree6[j - 1].first; j--) {
+			struct tree6 x = t->tree6[j];
+			t->tree6[j] = t->tree6[j - 1];
+			t->tree6[j - 1] = x;
+		}
+	}
 	t->results = malloc(((size_t)h->nrules + 1) * sizeof *t->results);
 	if (!t->results)
 		return -1;
@@ -464,6 +482,19 @@ static int compact(struct portc_table *t)
 	}
 	t->results[h->nrules] = (struct portc_result){ PORTC_DEFAULT_RULE, 0,
 						       (uint8_t)h->default_action, -1, 0 };
+	t->settles4 = calloc((size_t)h->nrules + 4, 1);	/* + 3: a gather reads 4 bytes */
+	if (!t->settles4)
+		return -1;
+	uint32_t nsettle = 0;
+	for (uint32_t i = 0; i < h->nrules; i++)
+		nsettle += t->settles4[i] = t->rules[i].flags & PTAB_SETTLES4 ? 1 : 0;
+	/* Reading the flags costs a batch two gathers at every tree after
+	 * the first; where most rules do not settle, they seldom spare a
+	 * walk (FW1 10k, a fifth of its rules: 0.95 times the lookups a
+	 * second with them, IPC1 10k, nine tenths: 1.13 to 1.16). */
+	t->settle4 = nsettle >= h->nrules / 2 && nsettle > 0;
+	t->settles4[h->nrules] = 0;
+	t->memory += (size_t)h->nrules + 4;
 	t->memory += ((size_t)h->nrules + 1) * sizeof *t->results;
 	for (unsigned p = 0; p < 256; p++)
 		t->l4[p] = (uint8_t)(has_bit(h->port_protos, p) * HAS_PORTS +
@@ -545,6 +576,7 @@ void portc_table_free(struct portc_table *t)
 		free(t->nbox4);
 		free(t->lines);
 		free(t->results);
+		free(t->settles4);
 		free(t->mem);
 		free(t);
 	}
@@ -698,6 +730,16 @@ static inline uint32_t walkers_of(const uint32_t best[LANES], uint32_t first)
 	return walk;
 }
 
+/* The lanes whose best rule does not settle them (PTAB_SETTLES4), as
+ * bits. */
+static inline uint32_t unsettled_of(const struct portc_table *t, const uint32_t best[LANES])
+{
+	uint32_t open = 0;
+	for (int i = 0; i < LANES; i++)
+		open |= (uint32_t)!t->settles4[best[i]] << i;
+	return open;
+}
+
 #if PORTC_X86
 /* The same with two compares. (As a loop over the packets, with a
  * variable count, it took 25 instructions a packet on IPC1 10k, and the
@@ -715,6 +757,25 @@ walkers_of_avx2(const uint32_t best[LANES], uint32_t first)
 			<< (8 * v);
 	}
 	return walk;
+}
+
+/* The same with two gathers. (A loop over the walkers took FW1 10k,
+ * whose second tree most packets walk, to 0.90 times the lookups a
+ * second.) */
+__attribute__((target("avx2"), always_inline)) static inline uint32_t
+unsettled_of_avx2(const struct portc_table *t, const uint32_t best[LANES])
+{
+	const __m256i low = _mm256_set1_epi32(0xFF);
+	uint32_t open = 0;
+	for (int v = 0; v < LANES / 8; v++) {
+		__m256i r = _mm256_loadu_si256((const __m256i *)(best + 8 * v));
+		/* 4 bytes read at each rule's flag (settles4 has 3 of padding) */
+		__m256i s = _mm256_and_si256(_mm256_i32gather_epi32((const int *)t->settles4, r, 1), low);
+		open |= (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(
+				_mm256_cmpeq_epi32(s, _mm256_setzero_si256())))
+			<< (8 * v);
+	}
+	return open;
 }
 #endif
 
@@ -810,13 +871,16 @@ check_leaves(const struct portc_table *t, const uint32_t (*key)[KEYW], uint32_t 
 }
 
 /* The first rule that holds each of the m keys (h->nrules for none), in
- * best[0 .. LANES); hits, holds and walkers are inlined into each caller
- * (AVX2 or not). */
+ * best[0 .. LANES); hits, holds, walkers and unsettled are inlined into
+ * each caller (AVX2 or not). (Blocks of 64 packets, whose later trees
+ * are walked by the walkers of the whole block 16 at a time, were tried:
+ * the same lookups a second on ClassBench's 10k sets.) */
 __attribute__((always_inline)) static inline void
 lookup4_with(const struct portc_table *t, const uint32_t (*key)[KEYW], size_t m, uint32_t *best,
 	     uint32_t (*hits)(const struct chunk4 *, const uint32_t *),
 	     bool (*holds)(const struct row4 *, const uint32_t *),
-	     uint32_t (*walkers)(const uint32_t *, uint32_t))
+	     uint32_t (*walkers)(const uint32_t *, uint32_t),
+	     uint32_t (*unsettled)(const struct portc_table *, const uint32_t *))
 {
 	/* the lanes past m never walk: no rule comes before rule 0 */
 	for (size_t i = 0; i < LANES; i++)
@@ -826,8 +890,14 @@ lookup4_with(const struct portc_table *t, const uint32_t (*key)[KEYW], size_t m,
 		const struct tree4 *x = &t->tree4[tr];
 		/* A tree whose rules all come after what a packet has found is
 		 * not walked for it, nor is its cut read: the walkers are the
-		 * packets that may yet find a better rule here. */
-		uint32_t walk = walkers(best, x->first);
+		 * packets that may yet find a better rule here. Every packet
+		 * walks the first. */
+		uint32_t walk = tr == 0 ? (1u << m) - 1 : walkers(best, x->first);
+		/* nor for a packet whose best rule settles it (PTAB_SETTLES4):
+		 * asked only when some packet would walk, so that a set whose
+		 * later trees few packets walk pays nothing for it (ACL1 10k) */
+		if (walk && tr > 0 && t->settle4)
+			walk &= unsettled(t, best);
 		if (!walk)
 			continue;
 		uint8_t w[LANES];
@@ -857,7 +927,7 @@ lookup4_with(const struct portc_table *t, const uint32_t (*key)[KEYW], size_t m,
 static void lookup4(const struct portc_table *t, const uint32_t (*key)[KEYW], size_t m,
 		    uint32_t *best)
 {
-	lookup4_with(t, key, m, best, chunk_hits, row_holds, walkers_of);
+	lookup4_with(t, key, m, best, chunk_hits, row_holds, walkers_of, unsettled_of);
 }
 
 #if PORTC_X86
@@ -865,7 +935,8 @@ __attribute__((target("avx2"))) static void lookup4_avx2(const struct portc_tabl
 							 const uint32_t (*key)[KEYW],
 							 size_t m, uint32_t *best)
 {
-	lookup4_with(t, key, m, best, chunk_hits_avx2, row_holds_avx2, walkers_of_avx2);
+	lookup4_with(t, key, m, best, chunk_hits_avx2, row_holds_avx2, walkers_of_avx2,
+		     unsettled_of_avx2);
 }
 #endif
 
@@ -886,21 +957,22 @@ batch4_with(const struct portc_table *t, const struct portc_tuple *k, struct por
 	    void (*make_key)(const struct portc_table *, const struct portc_tuple *, uint32_t *),
 	    uint32_t (*hits)(const struct chunk4 *, const uint32_t *),
 	    bool (*holds)(const struct row4 *, const uint32_t *),
-	    uint32_t (*walkers)(const uint32_t *, uint32_t))
+	    uint32_t (*walkers)(const uint32_t *, uint32_t),
+	    uint32_t (*unsettled)(const struct portc_table *, const uint32_t *))
 {
 	uint32_t key[LANES][KEYW], best[LANES];
 	for (size_t j = 0; j < LANES; j++) {
 		PREFETCH_AHEAD(&k[j]);
 		make_key(t, &k[j], key[j]);
 	}
-	lookup4_with(t, (const uint32_t(*)[KEYW])key, LANES, best, hits, holds, walkers);
+	lookup4_with(t, (const uint32_t(*)[KEYW])key, LANES, best, hits, holds, walkers, unsettled);
 	for (size_t j = 0; j < LANES; j++)
 		r[j] = t->results[best[j]];
 }
 
 static void batch4(const struct portc_table *t, const struct portc_tuple *k, struct portc_result *r)
 {
-	batch4_with(t, k, r, key4, chunk_hits, row_holds, walkers_of);
+	batch4_with(t, k, r, key4, chunk_hits, row_holds, walkers_of, unsettled_of);
 }
 
 #if PORTC_X86
@@ -941,14 +1013,14 @@ __attribute__((target("avx2"))) static void batch4_avx2(const struct portc_table
 							const struct portc_tuple *k,
 							struct portc_result *r)
 {
-	batch4_with(t, k, r, key4_avx2, chunk_hits_avx2, row_holds_avx2, walkers_of_avx2);
+	batch4_with(t, k, r, key4_avx2, chunk_hits_avx2, row_holds_avx2, walkers_of_avx2,
+		    unsettled_of_avx2);
 }
 #endif
 
 /* IPv6: the file's 128-bit trees and boxes. */
-static uint32_t lookup6(const struct portc_table *t, const struct portc_tuple *k)
+static void key6(const struct portc_table *t, const struct portc_tuple *k, u128 key[PTAB_DIMS])
 {
-	u128 key[PTAB_DIMS];
 	key[PTAB_PROTO] = k->proto;
 	key[PTAB_SRC] = addr_of(k->src, 6);
 	key[PTAB_DST] = addr_of(k->dst, 6);
@@ -957,31 +1029,75 @@ static uint32_t lookup6(const struct portc_table *t, const struct portc_tuple *k
 	key[PTAB_SPORT] = l4[0];
 	key[PTAB_DPORT] = l4[1];
 	key[PTAB_TYPE] = l4[2];
-	uint32_t best = UINT32_MAX;
-	for (int tr = 0; tr < PTAB_TREES; tr++) {
-		uint32_t n = t->h->root[1][tr];
-		if (n == PTAB_NO_TREE)
-			continue;
-		const struct ptab_node *node = &t->nodes[n];
-		if (node->kind == PTAB_CUT)
-			node = &t->nodes[t->index[node->a + (uint32_t)((key[node->dim] >> node->shift) &
-								       ((1u << node->bits) - 1))]];
-		while (node->kind == PTAB_INNER)
-			node = &t->nodes[key[node->dim] <= join(node->thr) ? node->a : node->b];
-		for (uint32_t i = node->a; i < node->a + node->b && t->leaf[i] < best; i++) {
-			const struct ptab_entry *e = &t->entries[t->leaf[i]];
-			int d = 0;
-			for (; d < PTAB_DIMS; d++)
-				if (key[d] < join(e->d[d].lo) || key[d] > join(e->d[d].hi))
+}
+
+/* Whether a packet whose best entry so far is best (UINT32_MAX: none)
+ * walks IPv6 tree x: the tree may hold an earlier rule, and the best
+ * rule does not settle the packet (PTAB_SETTLES6). */
+static inline bool walks6(const struct portc_table *t, const struct tree6 *x, uint32_t best)
+{
+	if (best == UINT32_MAX)
+		return true;
+	uint32_t rule = t->entries[best].rule;
+	return rule > x->first && !(t->rules[rule].flags & PTAB_SETTLES6);
+}
+
+/* The first rule that holds each of the m keys (m <= LANES; h->nrules
+ * for none), in best: as lookup4_with, the walkers of a tree a level a
+ * step, side by side, so that their loads overlap (on ClassBench's IPC1
+ * 10k in 2001:db8::/32, 1.13 times the lookups a second of one packet
+ * at a time; ACL1 the same); the file's nodes have no self-linked
+ * leaves, so each step asks. */
+static void lookup6(const struct portc_table *t, const u128 (*key)[PTAB_DIMS], size_t m,
+		    uint32_t *best)
+{
+	for (size_t i = 0; i < m; i++)
+		best[i] = UINT32_MAX;
+	/* the trees in the order of their lowest entries, up to the empty ones */
+	for (int tr = 0; tr < PTAB_TREES && t->tree6[tr].first != UINT32_MAX; tr++) {
+		const struct tree6 *x = &t->tree6[tr];
+		uint8_t w[LANES];
+		const struct ptab_node *cur[LANES];
+		size_t nw = 0;
+		for (size_t i = 0; i < m; i++)
+			if (walks6(t, x, best[i]))
+				w[nw++] = (uint8_t)i;
+		for (size_t j = 0; j < nw; j++) {
+			const struct ptab_node *n = &t->nodes[x->root];
+			if (n->kind == PTAB_CUT)
+				n = &t->nodes[t->index[n->a + (uint32_t)((key[w[j]][n->dim] >> n->shift) &
+									 ((1u << n->bits) - 1))]];
+			cur[j] = n;
+		}
+		for (bool walking = true; walking;) {
+			walking = false;
+			for (size_t j = 0; j < nw; j++) {
+				const struct ptab_node *n = cur[j];
+				if (n->kind != PTAB_INNER)
+					continue;
+				cur[j] = &t->nodes[key[w[j]][n->dim] <= join(n->thr) ? n->a : n->b];
+				walking = true;
+			}
+		}
+		for (size_t j = 0; j < nw; j++) {
+			const u128 *k = key[w[j]];
+			const struct ptab_node *n = cur[j];
+			for (uint32_t i = n->a; i < n->a + n->b && t->leaf[i] < best[w[j]]; i++) {
+				const struct ptab_entry *e = &t->entries[t->leaf[i]];
+				int d = 0;
+				for (; d < PTAB_DIMS; d++)
+					if (k[d] < join(e->d[d].lo) || k[d] > join(e->d[d].hi))
+						break;
+				if (d == PTAB_DIMS) {
+					best[w[j]] = t->leaf[i];
 					break;
-			if (d == PTAB_DIMS) {
-				best = t->leaf[i];
-				break;
+				}
 			}
 		}
 	}
 	/* entries are in rule order: the lowest entry is the first rule */
-	return best == UINT32_MAX ? best : t->entries[best].rule;
+	for (size_t i = 0; i < m; i++)
+		best[i] = best[i] == UINT32_MAX ? t->h->nrules : t->entries[best[i]].rule;
 }
 
 int portc_classify(const struct portc_table *t, const struct portc_tuple *k,
@@ -995,7 +1111,8 @@ void portc_classify_batch(const struct portc_table *t, const struct portc_tuple 
 			  struct portc_result *r)
 {
 	uint32_t key[LANES][KEYW], best[LANES];
-	size_t at[LANES];
+	u128 key6s[LANES][PTAB_DIMS];
+	size_t at[LANES], at6[LANES];
 	for (size_t i = 0; i < n;) {
 		/* the next LANES packets, if all are IPv4 */
 		bool all4 = n - i >= LANES;
@@ -1011,16 +1128,19 @@ void portc_classify_batch(const struct portc_table *t, const struct portc_tuple 
 			i += LANES;
 			continue;
 		}
-		/* else gather up to LANES IPv4 packets; the rest are answered
-		 * as met */
-		size_t m = 0;
-		for (; i < n && m < LANES; i++) {
+		/* else gather up to LANES packets of each family; any other
+		 * family gets the default */
+		size_t m = 0, m6 = 0;
+		for (; i < n && m < LANES && m6 < LANES; i++) {
 			PREFETCH_AHEAD(&k[i]);
 			if (k[i].family == 4) {
 				key4(t, &k[i], key[m]);
 				at[m++] = i;
+			} else if (k[i].family == 6) {
+				key6(t, &k[i], key6s[m6]);
+				at6[m6++] = i;
 			} else {
-				fill(t, k[i].family == 6 ? lookup6(t, &k[i]) : PORTC_DEFAULT_RULE, &r[i]);
+				fill(t, PORTC_DEFAULT_RULE, &r[i]);
 			}
 		}
 		if (m) {
@@ -1033,5 +1153,9 @@ void portc_classify_batch(const struct portc_table *t, const struct portc_tuple 
 		}
 		for (size_t j = 0; j < m; j++)
 			r[at[j]] = t->results[best[j]];
+		if (m6)
+			lookup6(t, (const u128(*)[PTAB_DIMS])key6s, m6, best);
+		for (size_t j = 0; j < m6; j++)
+			r[at6[j]] = t->results[best[j]];
 	}
 }

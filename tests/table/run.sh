@@ -64,6 +64,16 @@ for simd in "" 1; do
 		fail "classbench-shaped${simd:+ (PORTC_NO_AVX2=1)}: $out"
 	fi
 done
+# The same set inside 2001:db8::/32 (bench/classbench2pol.py --ipv6): all
+# its addresses share that /32, so its IPv6 trees cut and split below it
+# (docs/table-format.md), and its wide rules land in trees of their own.
+python3 bench/classbench2pol.py --ipv6 "$tmp/cb.filters" > "$tmp/cb6.pol"
+if out=$($T --count 1000000 "$tmp/cb6.pol" 2>&1); then
+	echo "  $out (IPv6)"
+	ok
+else
+	fail "classbench-shaped, IPv6: $out"
+fi
 
 # 2. portc query --table answers as portc query does.
 bo="policies/branch-office.pol"

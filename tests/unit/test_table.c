@@ -1,0 +1,133 @@
+/* test_table.c - the table builder's choices that answers alone do not
+ * show (tests/table checks the answers): which rules settle a packet,
+ * and where an IPv6 cut takes its bits. */
+#include "helpers.h"
+#include "portc/table_format.h"
+#include "table.h"
+
+/* "{ A0, A1, ... }": n networks of family fam, none adjacent to another
+ * (adjacent ones would merge into one box); the IPv6 ones spread over
+ * the 16 bits after 2001:db8::/32. */
+static void nets(char *out, size_t cap, int fam, int n)
+{
+	size_t at = (size_t)snprintf(out, cap, "{ ");
+	for (int i = 0; i < n; i++)
+		at += (size_t)(fam == 4 ? snprintf(out + at, cap - at, "%s198.18.%d.0/24", i ? ", " : "", 2 * i)
+					: snprintf(out + at, cap - at, "%s2001:db8:%x::/48", i ? ", " : "", 0x600 * i));
+	snprintf(out + at, cap - at, " }");
+}
+
+struct table {
+	struct compiled *c;
+	struct strbuf bin;
+	const struct ptab_header *h;
+	const struct ptab_rule *rules;
+	const struct ptab_node *nodes;
+};
+
+static void build_table(struct table *t, const char *text)
+{
+	t->c = compile_text(text, NULL, 0, false);
+	assert_int_equal(t->c->rc, 0);
+	sb_init(&t->bin);
+	struct diag d;
+	diag_init(&d);
+	assert_true(table_build(&t->c->u.ir.policies[0], &t->bin, NULL, &d));
+	t->h = (const struct ptab_header *)t->bin.s;
+	assert_int_equal(t->h->version, PTAB_VERSION);
+	t->rules = (const struct ptab_rule *)(t->bin.s + t->h->off_rules);
+	t->nodes = (const struct ptab_node *)(t->bin.s + t->h->off_nodes);
+}
+
+static void table_free(struct table *t)
+{
+	sb_free(&t->bin);
+	compiled_free(t->c);
+}
+
+/* Forty narrow sources (one tree, cut on sources) and forty narrow
+ * destinations (another): a rule settles a packet unless a box of an
+ * earlier rule in the other tree meets one of its boxes. */
+static void test_settling_rules(void **state)
+{
+	(void)state;
+	static char src[2048], dst[2048], text[16384];
+	nets(src, sizeof src, 4, 40);
+	snprintf(dst, sizeof dst, "%s", src);
+	for (char *p = dst; (p = strstr(p, "198.18.")); p += 7)
+		p[5] = '9';	/* 198.19.x.0/24 */
+	snprintf(text, sizeof text,
+		 "policy p {\n"
+		 "    default deny;\n"
+		 "    allow %s -> any tcp 22;\n"	/* 0: first: settles */
+		 "    deny any -> %s tcp 22;\n"	/* 1: rule 0 meets it, from the other tree */
+		 "    allow any -> %s udp 53;\n"	/* 2: no earlier rule of the other tree meets it */
+		 "    allow %s -> any tcp 80;\n"	/* 3: nor this */
+		 "    allow %s -> any tcp 22-23;\n"	/* 4: rule 1 meets it (rule 0 is its own tree's) */
+		 "}\n",
+		 src, dst, dst, src, src);
+	struct table t;
+	build_table(&t, text);
+	assert_int_equal(t.h->nrules, 5);
+	/* two IPv4 trees, no IPv6 one */
+	int trees4 = 0, trees6 = 0;
+	for (int k = 0; k < PTAB_TREES; k++) {
+		trees4 += t.h->root[0][k] != PTAB_NO_TREE;
+		trees6 += t.h->root[1][k] != PTAB_NO_TREE;
+	}
+	assert_int_equal(trees4, 2);
+	assert_int_equal(trees6, 0);
+	static const uint16_t want[] = { PTAB_SETTLES4, 0, PTAB_SETTLES4, PTAB_SETTLES4, 0 };
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(t.rules[i].flags, want[i]);
+	table_free(&t);
+}
+
+/* IPv6 rules inside 2001:db8::/32: the cut takes the bits below the /32
+ * the sources share, where the /48s differ, not the top ones, the same
+ * for every box (with those, the builder made no cut: one slot would
+ * have held them all); the flags are the IPv6 ones. */
+static void test_ipv6_cut_below_shared_prefix(void **state)
+{
+	(void)state;
+	static char src[4096], text[8192];
+	nets(src, sizeof src, 6, 40);
+	snprintf(text, sizeof text,
+		 "policy p {\n"
+		 "    default deny;\n"
+		 "    allow %s -> 2001:db8:ffff::/48 tcp 443;\n"
+		 "}\n",
+		 src);
+	struct table t;
+	build_table(&t, text);
+	uint32_t root = PTAB_NO_TREE;
+	for (int k = 0; k < PTAB_TREES; k++)
+		if (t.h->root[1][k] != PTAB_NO_TREE)
+			root = t.h->root[1][k];
+	assert_int_not_equal(root, PTAB_NO_TREE);
+	const struct ptab_node *n = &t.nodes[root];
+	assert_int_equal(n->kind, PTAB_CUT);
+	assert_int_equal(n->dim, PTAB_SRC);
+	assert_int_equal(n->shift + n->bits, 96);	/* just below the /32 */
+	/* the cut spreads the 40 sources, a box to a slot */
+	const uint32_t *index = (const uint32_t *)(t.bin.s + t.h->off_index);
+	int busy = 0;
+	for (uint32_t j = 0; j < 1u << n->bits; j++) {
+		const struct ptab_node *c = &t.nodes[index[n->a + j]];
+		assert_int_equal(c->kind, PTAB_LEAF);
+		assert_true(c->b <= 1);
+		busy += c->b;
+	}
+	assert_int_equal(busy, 40);
+	assert_int_equal(t.rules[0].flags, PTAB_SETTLES6);
+	table_free(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_settling_rules),
+		cmocka_unit_test(test_ipv6_cut_below_shared_prefix),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
