@@ -509,8 +509,8 @@ int main(int argc, char **argv)
 		neval = strtoull(budget, NULL, 10) / (nrules + 1);
 	if (!check)
 		neval = 0;
-	for (int k = 0; k < 4; k++) {
-		if (k == 1 || !check)
+	for (int k = 0; check && k < 4; k++) {
+		if (k == 1)
 			continue;
 		struct job j = base[1];
 		j.kind = k, j.out = out[1][k];

@@ -34,7 +34,7 @@ repeat = max(1, int(os.environ.get("BENCH_REPEAT", "3")))
 
 
 def run(args):
-    """One run of table-bench: its fields, and whether they all agreed."""
+    """One run of table-bench: its output line's fields, by name."""
     r = subprocess.run(args, capture_output=True, text=True)
     if r.returncode not in (0, 1) or not r.stdout.strip():
         sys.exit(f"table-bench: {' '.join(args)} failed:\n{r.stderr}")

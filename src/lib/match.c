@@ -114,7 +114,7 @@ struct portc_table {
 	bool avx2;			/* leaves checked with AVX2 */
 	size_t memory;			/* portc_table_memory */
 	struct portc_result *results;	/* per rule, then the default's */
-	uint8_t *settles4;		/* per rule, then 0: PTAB_SETTLES4 as 0 or 1 */
+	uint8_t *settles4;		/* per rule, then 0 (none): PTAB_SETTLES4 as 0 or 1 */
 	bool settle4;			/* lookups read settles4 */
 	struct tree6 tree6[PTAB_TREES];
 	uint8_t l4[256];		/* per protocol: HAS_PORTS, HAS_TYPE */
@@ -493,7 +493,6 @@ static int compact(struct portc_table *t)
 	 * walk (FW1 10k, a fifth of its rules: 0.95 times the lookups a
 	 * second with them, IPC1 10k, nine tenths: 1.13 to 1.16). */
 	t->settle4 = nsettle >= h->nrules / 2 && nsettle > 0;
-	t->settles4[h->nrules] = 0;
 	t->memory += (size_t)h->nrules + 4;
 	t->memory += ((size_t)h->nrules + 1) * sizeof *t->results;
 	for (unsigned p = 0; p < 256; p++)
@@ -610,13 +609,6 @@ static u128 addr_of(const uint8_t *a, int family)
 static inline u128 join(const uint64_t w[2])
 {
 	return (u128)w[1] << 64 | w[0];
-}
-
-
-/* The answer for rule (PORTC_DEFAULT_RULE: the default), made at load. */
-static inline void fill(const struct portc_table *t, uint32_t rule, struct portc_result *r)
-{
-	*r = t->results[rule < t->h->nrules ? rule : t->h->nrules];
 }
 
 /* Source port, destination port and ICMP type as the policy sees them:
@@ -1053,7 +1045,7 @@ static void lookup6(const struct portc_table *t, const u128 (*key)[PTAB_DIMS], s
 {
 	for (size_t i = 0; i < m; i++)
 		best[i] = UINT32_MAX;
-	/* the trees in the order of their lowest entries, up to the empty ones */
+	/* the trees in the order of their lowest rules, up to the empty ones */
 	for (int tr = 0; tr < PTAB_TREES && t->tree6[tr].first != UINT32_MAX; tr++) {
 		const struct tree6 *x = &t->tree6[tr];
 		uint8_t w[LANES];
@@ -1140,7 +1132,7 @@ void portc_classify_batch(const struct portc_table *t, const struct portc_tuple 
 				key6(t, &k[i], key6s[m6]);
 				at6[m6++] = i;
 			} else {
-				fill(t, PORTC_DEFAULT_RULE, &r[i]);
+				r[i] = t->results[t->h->nrules];	/* the default's */
 			}
 		}
 		if (m) {

@@ -5,15 +5,16 @@
 #include "portc/table_format.h"
 #include "table.h"
 
-/* "{ A0, A1, ... }": n networks of family fam, none adjacent to another
- * (adjacent ones would merge into one box); the IPv6 ones spread over
- * the 16 bits after 2001:db8::/32. */
-static void nets(char *out, size_t cap, int fam, int n)
+/* "{ A0, A1, ... }": 40 networks, network i printed by fmt from
+ * step * i; a step of more than one block keeps them apart (adjacent
+ * ones would merge into one box). */
+static void nets(char *out, size_t cap, const char *fmt, unsigned step)
 {
 	size_t at = (size_t)snprintf(out, cap, "{ ");
-	for (int i = 0; i < n; i++)
-		at += (size_t)(fam == 4 ? snprintf(out + at, cap - at, "%s198.18.%d.0/24", i ? ", " : "", 2 * i)
-					: snprintf(out + at, cap - at, "%s2001:db8:%x::/48", i ? ", " : "", 0x600 * i));
+	for (unsigned i = 0; i < 40; i++) {
+		at += (size_t)snprintf(out + at, cap - at, "%s", i ? ", " : "");
+		at += (size_t)snprintf(out + at, cap - at, fmt, step * i);
+	}
 	snprintf(out + at, cap - at, " }");
 }
 
@@ -33,6 +34,7 @@ static void build_table(struct table *t, const char *text)
 	struct diag d;
 	diag_init(&d);
 	assert_true(table_build(&t->c->u.ir.policies[0], &t->bin, NULL, &d));
+	diag_free(&d);
 	t->h = (const struct ptab_header *)t->bin.s;
 	assert_int_equal(t->h->version, PTAB_VERSION);
 	t->rules = (const struct ptab_rule *)(t->bin.s + t->h->off_rules);
@@ -52,10 +54,8 @@ static void test_settling_rules(void **state)
 {
 	(void)state;
 	static char src[2048], dst[2048], text[16384];
-	nets(src, sizeof src, 4, 40);
-	snprintf(dst, sizeof dst, "%s", src);
-	for (char *p = dst; (p = strstr(p, "198.18.")); p += 7)
-		p[5] = '9';	/* 198.19.x.0/24 */
+	nets(src, sizeof src, "198.18.%u.0/24", 2);
+	nets(dst, sizeof dst, "198.19.%u.0/24", 2);
 	snprintf(text, sizeof text,
 		 "policy p {\n"
 		 "    default deny;\n"
@@ -91,7 +91,7 @@ static void test_ipv6_cut_below_shared_prefix(void **state)
 {
 	(void)state;
 	static char src[4096], text[8192];
-	nets(src, sizeof src, 6, 40);
+	nets(src, sizeof src, "2001:db8:%x::/48", 0x600);	/* over the 16 bits after the /32 */
 	snprintf(text, sizeof text,
 		 "policy p {\n"
 		 "    default deny;\n"
