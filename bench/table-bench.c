@@ -229,7 +229,11 @@ static void *run_job(void *arg)
 	return NULL;
 }
 
-enum { ROUNDS = 3 };
+/* Rounds of all three classifiers. Each round times every window once,
+ * so a window's passes lie a round (one to two seconds) apart: nine
+ * instants over the run, where three rounds of three passes in a row gave
+ * three; the slow spells of this machine last seconds (bench/README.md). */
+enum { ROUNDS = 9 };
 
 static double min_of(double a, double b)
 {
@@ -269,8 +273,8 @@ static double timed_two(struct job proto, size_t n)
 }
 
 /* One thread's time over packets [0, n), in windows of about 20 ms
- * each: every round classifies each window PASSES times, and the fastest
- * pass of each window over all rounds counts. A shared machine has slow
+ * each: every round classifies each window once, and the fastest pass
+ * of each window over all rounds counts. A shared machine has slow
  * spells of seconds, and the fastest of many short passes finds its quiet
  * moments where the fastest of a few long ones cannot: with whole passes
  * (portc's 28 ms at 10k rules, the linear scan's 600 ms) the ratio of the
@@ -284,8 +288,6 @@ struct windows {
 	size_t n, size, count;
 	double *best;		/* per window, seconds */
 };
-
-enum { PASSES = 3 };
 
 static void windows_init(struct windows *w, struct job job, size_t n)
 {
@@ -302,15 +304,14 @@ static void windows_init(struct windows *w, struct job job, size_t n)
 
 static void windows_round(struct windows *w)
 {
-	for (size_t k = 0; k < w->count; k++)
-		for (int r = 0; r < PASSES; r++) {
-			struct job j = w->job;
-			j.from = k * w->size;
-			j.to = j.from + w->size < w->n ? j.from + w->size : w->n;
-			double t0 = now();
-			run_job(&j);
-			w->best[k] = min_of(w->best[k], now() - t0);
-		}
+	for (size_t k = 0; k < w->count; k++) {
+		struct job j = w->job;
+		j.from = k * w->size;
+		j.to = j.from + w->size < w->n ? j.from + w->size : w->n;
+		double t0 = now();
+		run_job(&j);
+		w->best[k] = min_of(w->best[k], now() - t0);
+	}
 }
 
 static double windows_secs(const struct windows *w)
@@ -444,11 +445,12 @@ int main(int argc, char **argv)
 	size_t acl_bytes;
 	struct rte_acl_ctx *acl = build_acl(rules, nrules, &acl_build, &acl_bytes);
 
-	/* the packets to time (0), and the packets to check (1) */
-	struct pkt *pk[2];
-	struct portc_tuple *tu[2];
-	struct acl_key *keys[2];
-	for (int set = 0; set < 2; set++) {
+	/* the packets to time (0), and the packets to check (1; not for
+	 * --time-only) */
+	struct pkt *pk[2] = { 0 };
+	struct portc_tuple *tu[2] = { 0 };
+	struct acl_key *keys[2] = { 0 };
+	for (int set = 0; set < (check ? 2 : 1); set++) {
 		pk[set] = calloc(npkts, sizeof *pk[set]);
 		make_packets(trace, rules, nrules, pk[set], npkts, set);
 		tu[set] = calloc(npkts, sizeof *tu[set]);

@@ -68,32 +68,36 @@ enum { HAS_PORTS = 1, HAS_TYPE = 2 };
 
 /* Up to eight boxes of a leaf, in rule order: box l holds key when, for
  * every field d, key[d] - lo[l] <= span[l] (unsigned: one compare for
- * both ends), and bit l of valid is set (unused lanes, and boxes no IPv4
- * packet falls in, have it clear). The addresses are 32 bits; ports,
- * protocol and ICMP type fit in 16, two fields to a 16-lane vector:
- * four compares a chunk, not six, and five cache lines, not seven (on
- * ClassBench's 10k sets, 1.15 to 1.23 times the lookups a second). */
+ * both ends). The addresses are 32 bits, the ports 16, both in one
+ * 16-lane vector, and protocol and ICMP type 8, beside the rules: four
+ * cache lines a chunk. (The protocol and the type as a 16-bit pair took a
+ * fifth line: against that, on ClassBench's 10k sets, IPC1 1.03 to 1.07
+ * times the lookups a second, ACL1 1.06, FW1 0.98 to 1.01; all in 16
+ * bits was itself 1.15 to 1.23 times all in 32.) A chunk's unused lanes,
+ * all in its leaf's last chunk, have rule UINT32_MAX and bounds of 0: a
+ * key they hold takes no rule from them, and lanes before them come
+ * first. Boxes no IPv4 packet is in are left out at load. */
 enum { WIDE_SRC, WIDE_DST, NWIDE };
-enum { PAIR_PORTS, PAIR_PROTO_TYPE, NPAIRS };
 static const int wide_dim[NWIDE] = { PTAB_SRC, PTAB_DST };
-static const int pair_dim[NPAIRS][2] = { { PTAB_SPORT, PTAB_DPORT }, { PTAB_PROTO, PTAB_TYPE } };
+static const int port_dim[2] = { PTAB_SPORT, PTAB_DPORT };
+static const int byte_dim[2] = { PTAB_PROTO, PTAB_TYPE };
 
 struct chunk4 {
 	uint32_t lo[NWIDE][CHUNK];
 	uint32_t span[NWIDE][CHUNK];
-	uint16_t lo16[NPAIRS][2 * CHUNK];	/* the pair's first field, then its second */
-	uint16_t span16[NPAIRS][2 * CHUNK];
+	uint16_t lo16[2 * CHUNK];	/* source ports, then destination ports */
+	uint16_t span16[2 * CHUNK];
 	uint32_t rule[CHUNK];		/* UINT32_MAX in unused lanes */
-	uint32_t valid;
-	uint32_t pad[7];
+	uint8_t lo8[2 * CHUNK];		/* protocols, then ICMP types */
+	uint8_t span8[2 * CHUNK];
 };
 
 /* One box of a small leaf, as a vector: box holds key when, for every
  * lane d, key[d] - lo[d] <= span[d]. Lanes 0-5 are the fields, lane 6
- * (span UINT32_MAX, every key holds it) the rule, lane 7 0 (an empty
- * box: 1, so that no key holds it). A leaf of at most ROWS boxes is
- * checked row by row: one cache line and one compare per box, where a
- * chunk takes five lines (on FW1 10k, whose leaves hold one box or none,
+ * (span UINT32_MAX, every key holds it) the rule, lane 7 0, as the
+ * key's. A leaf of at most ROWS boxes is checked row by row: one cache
+ * line and one compare per box, where a chunk takes four lines (against
+ * chunks of five lines, on FW1 10k, whose leaves hold one box or none,
  * 1.17 to 1.21 times the lookups a second; ACL1 and IPC1 within 2%). */
 struct row4 {
 	uint32_t lo[KEYW];
@@ -101,7 +105,7 @@ struct row4 {
 };
 _Static_assert(sizeof(struct row4) == LINE && sizeof(struct chunk4) % LINE == 0,
 	       "rows and chunks are whole cache lines");
-enum { ROWS = 2, ROW_RULE = 6, ROW_EMPTY = 7 };
+enum { ROWS = 2, ROW_RULE = 6, ROW_PAD = 7 };
 
 struct portc_table {
 	void *mem;			/* the file, 8-byte aligned */
@@ -292,23 +296,24 @@ static bool bounds4(const struct ptab_entry *e, uint32_t lo[PTAB_DIMS], uint32_t
 	return !empty;
 }
 
-/* Box e of the file as lane l of chunk c. */
+/* Box e of the file, which an IPv4 packet may be in, as lane l of chunk
+ * c: laid out as chunk_hits reads it (a port's max is 65535, a
+ * protocol's and a type's 255). */
 static void put_lane(struct chunk4 *c, int l, const struct ptab_entry *e)
 {
 	uint32_t lo[PTAB_DIMS], span[PTAB_DIMS];
-	bool some = bounds4(e, lo, span);
-	/* laid out as chunk_hits reads them; a paired field's max is 65535 */
+	bounds4(e, lo, span);
 	for (int w = 0; w < NWIDE; w++) {
 		c->lo[w][l] = lo[wide_dim[w]];
 		c->span[w][l] = span[wide_dim[w]];
 	}
-	for (int p = 0; p < NPAIRS; p++)
-		for (int h = 0; h < 2; h++) {
-			c->lo16[p][h * CHUNK + l] = (uint16_t)lo[pair_dim[p][h]];
-			c->span16[p][h * CHUNK + l] = (uint16_t)span[pair_dim[p][h]];
-		}
+	for (int h = 0; h < 2; h++) {
+		c->lo16[h * CHUNK + l] = (uint16_t)lo[port_dim[h]];
+		c->span16[h * CHUNK + l] = (uint16_t)span[port_dim[h]];
+		c->lo8[h * CHUNK + l] = (uint8_t)lo[byte_dim[h]];
+		c->span8[h * CHUNK + l] = (uint8_t)span[byte_dim[h]];
+	}
 	c->rule[l] = e->rule;
-	c->valid |= (uint32_t)some << l;
 }
 
 /* The lines a leaf of n boxes takes. */
@@ -317,14 +322,23 @@ static size_t lines_of(uint32_t n)
 	return n <= ROWS ? n : (n + CHUNK - 1) / CHUNK * (sizeof(struct chunk4) / LINE);
 }
 
-/* Box e of the file as row r. */
+/* Box e of the file, which an IPv4 packet may be in, as row r. */
 static void put_row(struct row4 *r, const struct ptab_entry *e)
 {
-	bool some = bounds4(e, r->lo, r->span);
+	bounds4(e, r->lo, r->span);
 	r->lo[ROW_RULE] = e->rule;
 	r->span[ROW_RULE] = UINT32_MAX;
-	r->lo[ROW_EMPTY] = !some;
-	r->span[ROW_EMPTY] = 0;
+	r->lo[ROW_PAD] = r->span[ROW_PAD] = 0;
+}
+
+/* The boxes of leaf n that an IPv4 packet may be in: the others are left
+ * out of its rows and chunks. */
+static uint32_t boxes4(const struct portc_table *t, const struct ptab_node *n)
+{
+	uint32_t lo[PTAB_DIMS], span[PTAB_DIMS], k = 0;
+	for (uint32_t j = 0; j < n->b; j++)
+		k += bounds4(&t->entries[t->leaf[n->a + j]], lo, span);
+	return k;
 }
 
 static inline bool has_bit(const uint8_t bits[32], unsigned p)
@@ -352,7 +366,7 @@ static int compact(struct portc_table *t)
 		if (!v4[i])
 			continue;
 		if (n->kind == PTAB_LEAF)
-			nlines += lines_of(n->b);
+			nlines += lines_of(boxes4(t, n));
 		else if (n->kind == PTAB_INNER)
 			v4[n->a] = v4[n->b] = 1;
 		else
@@ -393,20 +407,28 @@ static int compact(struct portc_table *t)
 			continue;
 		}
 		const uint32_t *slot = &t->leaf[n->a];
+		uint32_t nbox = boxes4(t, n), k = 0;
+		uint32_t lo[PTAB_DIMS], span[PTAB_DIMS];
 		*x = (struct node4){ UINT32_MAX, 0, id[i], (uint32_t)at };
-		t->nbox4[id[i] - ninner] = n->b;
-		for (uint32_t j = 0; n->b <= ROWS && j < n->b; j++)
-			put_row((struct row4 *)(t->lines + LINE * at++), &t->entries[slot[j]]);
-		for (uint32_t j = 0; n->b > ROWS && j < n->b; j += CHUNK) {
-			struct chunk4 *c = (struct chunk4 *)(t->lines + LINE * at);
-			at += sizeof *c / LINE;
-			memset(c, 0, sizeof *c);
-			for (uint32_t l = 0; l < CHUNK; l++)
-				if (j + l < n->b)
-					put_lane(c, (int)l, &t->entries[slot[j + l]]);
-				else
-					c->rule[l] = UINT32_MAX;
+		t->nbox4[id[i] - ninner] = nbox;
+		struct chunk4 *c = (struct chunk4 *)(t->lines + LINE * at);
+		if (nbox > ROWS)
+			for (uint32_t j = 0; j < lines_of(nbox) * LINE / sizeof *c; j++) {
+				memset(&c[j], 0, sizeof *c);
+				for (int l = 0; l < CHUNK; l++)
+					c[j].rule[l] = UINT32_MAX;
+			}
+		for (uint32_t j = 0; j < n->b; j++) {
+			const struct ptab_entry *e = &t->entries[slot[j]];
+			if (!bounds4(e, lo, span))
+				continue;
+			if (nbox <= ROWS)
+				put_row((struct row4 *)(t->lines + LINE * at) + k, e);
+			else
+				put_lane(&c[k / CHUNK], (int)(k % CHUNK), e);
+			k++;
 		}
+		at += lines_of(nbox);
 	}
 	for (int tr = 0; tr < PTAB_TREES; tr++) {
 		uint32_t root = h->root[0][tr];
@@ -645,13 +667,13 @@ static inline void key4(const struct portc_table *t, const struct portc_tuple *k
 static inline uint32_t chunk_hits(const struct chunk4 *c, const uint32_t key[KEYW])
 {
 	for (int l = 0; l < CHUNK && c->rule[l] != UINT32_MAX; l++) {
-		bool in = c->valid >> l & 1;
+		bool in = true;
 		for (int w = 0; w < NWIDE; w++)
 			in &= key[wide_dim[w]] - c->lo[w][l] <= c->span[w][l];
-		for (int p = 0; p < NPAIRS; p++)
-			for (int h = 0; h < 2; h++)
-				in &= (uint16_t)(key[pair_dim[p][h]] - c->lo16[p][h * CHUNK + l]) <=
-				      c->span16[p][h * CHUNK + l];
+		for (int h = 0; h < 2; h++) {
+			in &= (uint16_t)(key[port_dim[h]] - c->lo16[h * CHUNK + l]) <= c->span16[h * CHUNK + l];
+			in &= (uint8_t)(key[byte_dim[h]] - c->lo8[h * CHUNK + l]) <= c->span8[h * CHUNK + l];
+		}
 		if (in)
 			return 1u << l;
 	}
@@ -671,18 +693,21 @@ chunk_hits_avx2(const struct chunk4 *c, const uint32_t key[KEYW])
 		__m256i span = _mm256_load_si256((const __m256i *)c->span[w]);
 		in = _mm256_and_si256(in, _mm256_cmpeq_epi32(_mm256_min_epu32(x, span), x));
 	}
-	__m256i in16 = _mm256_set1_epi16(-1);
-	for (int p = 0; p < NPAIRS; p++) {
-		__m256i k = _mm256_setr_m128i(_mm_set1_epi16((short)key[pair_dim[p][0]]),
-					      _mm_set1_epi16((short)key[pair_dim[p][1]]));
-		__m256i x = _mm256_sub_epi16(k, _mm256_load_si256((const __m256i *)c->lo16[p]));
-		__m256i span = _mm256_load_si256((const __m256i *)c->span16[p]);
-		in16 = _mm256_and_si256(in16, _mm256_cmpeq_epi16(_mm256_min_epu16(x, span), x));
-	}
-	/* a lane holds both fields of the pairs: the halves and-ed, widened */
+	__m256i k = _mm256_setr_m128i(_mm_set1_epi16((short)key[port_dim[0]]),
+				      _mm_set1_epi16((short)key[port_dim[1]]));
+	__m256i x = _mm256_sub_epi16(k, _mm256_load_si256((const __m256i *)c->lo16));
+	__m256i span = _mm256_load_si256((const __m256i *)c->span16);
+	__m256i in16 = _mm256_cmpeq_epi16(_mm256_min_epu16(x, span), x);
+	/* a lane holds both ports: the halves and-ed, widened */
 	__m128i both = _mm_and_si128(_mm256_castsi256_si128(in16), _mm256_extracti128_si256(in16, 1));
 	in = _mm256_and_si256(in, _mm256_cvtepi16_epi32(both));
-	return (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(in)) & c->valid;
+	/* protocol and type, a byte each: bit l and bit 8 + l of the mask */
+	__m128i k8 = _mm_unpacklo_epi64(_mm_set1_epi8((char)key[byte_dim[0]]),
+					_mm_set1_epi8((char)key[byte_dim[1]]));
+	__m128i x8 = _mm_sub_epi8(k8, _mm_load_si128((const __m128i *)c->lo8));
+	__m128i in8 = _mm_cmpeq_epi8(_mm_min_epu8(x8, _mm_load_si128((const __m128i *)c->span8)), x8);
+	uint32_t bytes = (uint32_t)_mm_movemask_epi8(in8);
+	return (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(in)) & bytes & bytes >> 8;
 }
 #endif
 

@@ -1,7 +1,9 @@
 /* test_table.c - the table builder's choices that answers alone do not
  * show (tests/table checks the answers): which rules settle a packet,
- * and where an IPv6 cut takes its bits. */
+ * and where an IPv6 cut takes its bits; and the loader's chunks at the
+ * edges that random packets seldom reach. */
 #include "helpers.h"
+#include "portc/match.h"
 #include "portc/table_format.h"
 #include "table.h"
 
@@ -123,11 +125,56 @@ static void test_ipv6_cut_below_shared_prefix(void **state)
 	table_free(&t);
 }
 
+/* The rule libportc gives an IPv4 packet (PORTC_DEFAULT_RULE: none). */
+static uint32_t rule_of(const struct portc_table *pt, uint8_t proto, uint8_t type, uint16_t dport)
+{
+	struct portc_tuple k = { .family = 4, .proto = proto, .icmp_type = type, .dport = dport };
+	struct portc_result r;
+	assert_int_equal(portc_classify(pt, &k, &r), 0);
+	return r.rule;
+}
+
+/* Three rules in one leaf: a chunk with five unused lanes, whose bounds
+ * are all 0, so that they hold the packet of all zeros (protocol 0,
+ * 0.0.0.0 to 0.0.0.0); it must still get the default. And the protocol
+ * and the ICMP type, compared as bytes, at their edges; with AVX2 and
+ * without. */
+static void test_chunk_edges(void **state)
+{
+	(void)state;
+	struct table t;
+	build_table(&t, "policy p {\n"
+			"    default deny;\n"
+			"    allow any -> any tcp 22;\n"
+			"    allow any -> any udp 53;\n"
+			"    allow any -> any icmp type 8;\n"
+			"}\n");
+	for (int avx2 = 0; avx2 < 2; avx2++) {
+		setenv("PORTC_NO_AVX2", avx2 ? "0" : "1", 1);
+		struct portc_table *pt;
+		char err[256];
+		assert_int_equal(portc_table_load(t.bin.s, t.bin.len, &pt, err, sizeof err), 0);
+		assert_int_equal(rule_of(pt, 0, 0, 0), PORTC_DEFAULT_RULE);
+		assert_int_equal(rule_of(pt, 6, 0, 22), 0);
+		assert_int_equal(rule_of(pt, 6, 0, 23), PORTC_DEFAULT_RULE);
+		assert_int_equal(rule_of(pt, 17, 0, 53), 1);
+		assert_int_equal(rule_of(pt, 16, 0, 53), PORTC_DEFAULT_RULE);
+		assert_int_equal(rule_of(pt, 1, 8, 0), 2);
+		assert_int_equal(rule_of(pt, 1, 7, 0), PORTC_DEFAULT_RULE);
+		assert_int_equal(rule_of(pt, 1, 9, 0), PORTC_DEFAULT_RULE);
+		assert_int_equal(rule_of(pt, 255, 8, 22), PORTC_DEFAULT_RULE);
+		portc_table_free(pt);
+	}
+	unsetenv("PORTC_NO_AVX2");
+	table_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_settling_rules),
 		cmocka_unit_test(test_ipv6_cut_below_shared_prefix),
+		cmocka_unit_test(test_chunk_edges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
