@@ -296,13 +296,12 @@ static bool bounds4(const struct ptab_entry *e, uint32_t lo[PTAB_DIMS], uint32_t
 	return !empty;
 }
 
-/* Box e of the file, which an IPv4 packet may be in, as lane l of chunk
- * c: laid out as chunk_hits reads it (a port's max is 65535, a
- * protocol's and a type's 255). */
-static void put_lane(struct chunk4 *c, int l, const struct ptab_entry *e)
+/* A box with IPv4 bounds lo and span (bounds4) as lane l of chunk c:
+ * laid out as chunk_hits reads it (a port's max is 65535, a protocol's
+ * and a type's 255). */
+static void put_lane(struct chunk4 *c, int l, const uint32_t lo[PTAB_DIMS],
+		     const uint32_t span[PTAB_DIMS], uint32_t rule)
 {
-	uint32_t lo[PTAB_DIMS], span[PTAB_DIMS];
-	bounds4(e, lo, span);
 	for (int w = 0; w < NWIDE; w++) {
 		c->lo[w][l] = lo[wide_dim[w]];
 		c->span[w][l] = span[wide_dim[w]];
@@ -313,7 +312,7 @@ static void put_lane(struct chunk4 *c, int l, const struct ptab_entry *e)
 		c->lo8[h * CHUNK + l] = (uint8_t)lo[byte_dim[h]];
 		c->span8[h * CHUNK + l] = (uint8_t)span[byte_dim[h]];
 	}
-	c->rule[l] = e->rule;
+	c->rule[l] = rule;
 }
 
 /* The lines a leaf of n boxes takes. */
@@ -322,11 +321,13 @@ static size_t lines_of(uint32_t n)
 	return n <= ROWS ? n : (n + CHUNK - 1) / CHUNK * (sizeof(struct chunk4) / LINE);
 }
 
-/* Box e of the file, which an IPv4 packet may be in, as row r. */
-static void put_row(struct row4 *r, const struct ptab_entry *e)
+/* A box with IPv4 bounds lo and span (bounds4) as row r. */
+static void put_row(struct row4 *r, const uint32_t lo[PTAB_DIMS], const uint32_t span[PTAB_DIMS],
+		    uint32_t rule)
 {
-	bounds4(e, r->lo, r->span);
-	r->lo[ROW_RULE] = e->rule;
+	memcpy(r->lo, lo, PTAB_DIMS * sizeof *lo);
+	memcpy(r->span, span, PTAB_DIMS * sizeof *span);
+	r->lo[ROW_RULE] = rule;
 	r->span[ROW_RULE] = UINT32_MAX;
 	r->lo[ROW_PAD] = r->span[ROW_PAD] = 0;
 }
@@ -359,14 +360,15 @@ static int compact(struct portc_table *t)
 		if (h->root[0][tr] != PTAB_NO_TREE)
 			v4[h->root[0][tr]] = 1;
 	/* the lines of the leaves' boxes: check() bounds the slots the
-	 * leaves list */
+	 * leaves list (as many as a leaf lists: those no IPv4 packet is in,
+	 * left out below, seldom leave a line spare) */
 	size_t nlines = 1;
 	for (uint32_t i = 0; i < h->nnodes; i++) {
 		const struct ptab_node *n = &t->nodes[i];
 		if (!v4[i])
 			continue;
 		if (n->kind == PTAB_LEAF)
-			nlines += lines_of(boxes4(t, n));
+			nlines += lines_of(n->b);
 		else if (n->kind == PTAB_INNER)
 			v4[n->a] = v4[n->b] = 1;
 		else
@@ -413,7 +415,7 @@ static int compact(struct portc_table *t)
 		t->nbox4[id[i] - ninner] = nbox;
 		struct chunk4 *c = (struct chunk4 *)(t->lines + LINE * at);
 		if (nbox > ROWS)
-			for (uint32_t j = 0; j < lines_of(nbox) * LINE / sizeof *c; j++) {
+			for (uint32_t j = 0; j < (nbox + CHUNK - 1) / CHUNK; j++) {
 				memset(&c[j], 0, sizeof *c);
 				for (int l = 0; l < CHUNK; l++)
 					c[j].rule[l] = UINT32_MAX;
@@ -423,9 +425,9 @@ static int compact(struct portc_table *t)
 			if (!bounds4(e, lo, span))
 				continue;
 			if (nbox <= ROWS)
-				put_row((struct row4 *)(t->lines + LINE * at) + k, e);
+				put_row((struct row4 *)(t->lines + LINE * at) + k, lo, span, e->rule);
 			else
-				put_lane(&c[k / CHUNK], (int)(k % CHUNK), e);
+				put_lane(&c[k / CHUNK], (int)(k % CHUNK), lo, span, e->rule);
 			k++;
 		}
 		at += lines_of(nbox);
