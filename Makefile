@@ -59,7 +59,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 KTOOLS    := $(BUILD)/tests/pkt $(BUILD)/tests/diffgen
 TTOOLS    := $(BUILD)/tests/tablecheck
 
-.PHONY: all deps deps-bench check check-unit check-golden check-kernel demo docs bench bench-lint bench-table bench-ab fuzz install clean
+.PHONY: all deps deps-bench check check-unit check-golden check-kernel check-sanitize demo docs bench bench-lint bench-table bench-sets bench-ab fuzz install clean
 .DEFAULT_GOAL := all
 
 all: deps $(PORTC) $(LIB_A) $(LIB_SO)
@@ -131,6 +131,13 @@ check-unit: all $(UNIT_BINS)
 check-golden: all
 	@sh tests/run-golden.sh $(BUILD)/portc
 
+# The suites that exercise the front end and the loader on bad input, on a
+# build with ASan and UBSan (build-san); CI runs it after `make check`.
+check-sanitize:
+	@$(MAKE) --no-print-directory SANITIZE=1 check-unit check-golden
+	@sh tests/run-bad.sh build-san/portc
+	@sh tests/run-outfiles.sh build-san/portc
+
 # ---- docs ------------------------------------------------------------------
 
 docs: all
@@ -146,7 +153,12 @@ demo: all
 # ClassBench sets from CLASSBENCH (the workspace's copy by default), and
 # synthetic ones; see bench/README.md.
 CLASSBENCH ?= ../shared/bench/classbench
-bench: bench-lint bench-table
+bench: bench-sets bench-lint bench-table
+
+# set building at scale: a 64k-entry group, a 32k-item port list, a /8 less
+# 64k /32s, checked, compiled and linted (bench/set-bench.py)
+bench-sets: all $(BUILD)/bench/peakrss
+	python3 -u bench/set-bench.py $(PORTC)
 
 bench-lint: all $(BUILD)/bench/peakrss
 	python3 -u bench/lint-bench.py $(PORTC) $(CLASSBENCH)

@@ -33,7 +33,8 @@ const char *addr_format(int family, u128 addr, char *buf, size_t size);
  * only when bare_host is set. buf >= 50 bytes. */
 const char *prefix_format(int family, u128 addr, int len, bool bare_host, char *buf, size_t size);
 
-/* Parses a plain address for the command line (no prefix). */
-bool addr_parse_host(const char *text, int *family, u128 *addr);
+/* Parses a plain address for the command line (no prefix), as strictly as
+ * addr_parse. Returns NULL, or what is wrong. */
+const char *addr_parse_host(const char *text, int *family, u128 *addr);
 
 #endif

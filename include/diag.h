@@ -65,8 +65,13 @@ struct diag {
 	size_t *seen, nseen;	/* hash of recs (index + 1; 0 free), for dropping repeats */
 	size_t printed;		/* records before this index are out */
 	size_t errors, warnings;
+	size_t shown_errors;	/* diag_error records kept, up to DIAG_MAX_ERRORS */
 	bool last_dropped;	/* notes after a dropped record are dropped too */
 };
+
+/* Errors shown per compilation; past it they count, unprinted, with one
+ * note saying so. The parser stops at its own PARSE_MAX_ERRORS a file. */
+#define DIAG_MAX_ERRORS 20
 
 void diag_init(struct diag *d);
 void diag_free(struct diag *d);

@@ -62,8 +62,10 @@ unsigned ir_rule_families(const struct ir_rule *r);
 
 const struct ir_policy *ir_find_policy(const struct ir_unit *u, const char *name);
 /* --dump=ir */
-void ir_dump_policy(const struct ir_policy *p, FILE *fp);
-void ir_dump(const struct ir_unit *u, FILE *fp);
+/* --dump=ir. Without locations, two spellings of one policy (fmt's and the
+ * original) dump the same: the fuzz target compares them so. */
+void ir_dump_policy(const struct ir_policy *p, FILE *fp, bool locations);
+void ir_dump(const struct ir_unit *u, FILE *fp, bool locations);
 /* "192.0.2.0/24, 2001:db8::/32" (prefixes), or "any" */
 void ir_format_addrs(struct ivset v4, struct ivset v6, struct strbuf *sb);
 void ir_format_ranges(struct ivset s, struct strbuf *sb);

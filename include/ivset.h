@@ -33,6 +33,18 @@ struct ivset ivset_normalize(struct arena *a, const struct iv *v, size_t n);
 struct ivset ivset_union(struct arena *a, struct ivset x, struct ivset y);
 struct ivset ivset_diff(struct arena *a, struct ivset x, struct ivset y);
 struct ivset ivset_intersect(struct arena *a, struct ivset x, struct ivset y);
+/* A set of many parts (a group, a port list, an exclusion's right side) is
+ * collected here and sorted and merged once: O(n log n), where a union per
+ * part would be O(n^2) in time and in arena memory. The buffer is heap
+ * memory until ivbuf_finish, which frees it. */
+struct ivbuf {
+	struct iv *v;
+	size_t n, cap;
+};
+void ivbuf_add(struct ivbuf *b, u128 lo, u128 hi);
+void ivbuf_add_set(struct ivbuf *b, struct ivset s);
+struct ivset ivbuf_finish(struct arena *a, struct ivbuf *b);
+
 bool ivset_contains(struct ivset s, u128 v);
 bool ivset_subset(struct ivset x, struct ivset y);	/* x within y */
 bool ivset_overlaps(struct ivset x, struct ivset y);

@@ -113,4 +113,16 @@ struct netval netval_union(struct arena *a, struct netval x, struct netval y);
 bool netval_empty(const struct netval *v);	/* no address and nothing symbolic */
 struct svcval svcval_union(struct arena *a, struct svcval x, struct svcval y);
 
+/* Services of many parts (a list, a rule's options) are collected here and
+ * joined once per protocol: folding them in with svcval_union one at a time
+ * is quadratic. Heap memory until svcacc_finish. */
+struct svcacc {
+	struct svcacc_entry *v;
+	size_t n, cap;
+	bool unknown;
+};
+void svcacc_add_entry(struct svcacc *acc, const struct svc_entry *e);
+void svcacc_add(struct svcacc *acc, const struct svcval *v);
+struct svcval svcacc_finish(struct arena *a, struct svcacc *acc);
+
 #endif

@@ -45,22 +45,6 @@ char *sb_detach(struct strbuf *sb);
  * directory, EFBIG past max_size). *out is NUL-terminated; *len excludes it. */
 int read_file(const char *path, size_t max_size, char **out, size_t *len);
 
-/* Output that appears under its name only when complete: written to a
- * temporary file in the same directory and renamed over the target on
- * commit. A failed compile never leaves a partial file. path "-" or NULL
- * means stdout. */
-struct outfile {
-	FILE *fp;
-	char *path;	/* final name, NULL for stdout */
-	char *tmp;	/* temporary name while open */
-};
-int outfile_open(struct outfile *of, const char *path);
-int outfile_commit(struct outfile *of);	/* 0 or errno */
-void outfile_abort(struct outfile *of);
-
-/* Writes a whole buffer atomically (temp + rename). 0 or errno. */
-int write_file_atomic(const char *path, const char *data, size_t len);
-
 bool str_has_suffix(const char *s, const char *suffix);
 /* Edit distance, capped: returns cap+1 once the distance exceeds cap. */
 unsigned edit_distance(const char *a, const char *b, unsigned cap);
@@ -70,5 +54,14 @@ unsigned edit_distance(const char *a, const char *b, unsigned cap);
 bool utf8_valid(const char *s, size_t n, size_t *bad);
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one. */
 size_t utf8_seq_len(const char *s, size_t n);
+/* The code point of a valid sequence of len bytes (utf8_seq_len's). */
+uint32_t utf8_decode(const char *s, size_t len);
+/* Bidi controls, zero-width and other invisible characters, U+2028/2029,
+ * C1 controls, tag characters: never written into a ruleset or document
+ * as they are (docs/cli.md, "Text in outputs"). */
+bool codepoint_hidden(uint32_t cp);
+/* s with every hidden code point as "<U+202E>" and every byte that is not
+ * UTF-8 as '?': what a reviewer sees is what the text holds. */
+void sb_put_visible(struct strbuf *sb, const char *s);
 
 #endif

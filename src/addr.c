@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <libcidr.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The part after '/': a plain decimal length, at most max. */
@@ -67,9 +68,83 @@ static const char *check_v4_shape(const char *text)
 	return NULL;
 }
 
-static const char *check_v6_len(const char *text)
+/* RFC 4291 section 2.2, exactly: eight groups of 1-4 hex digits; one "::"
+ * standing for one or more zero groups; an IPv4 dotted quad only as the
+ * last 32 bits. libcidr is far more lenient (it takes nine groups and keeps
+ * the last eight, several "::", a trailing lone ':'), and a run of two dozen
+ * colons makes it write past its buffer, so it never sees text this has not
+ * passed. */
+static const char *check_v6_shape(const char *text)
 {
 	const char *slash = strchr(text, '/');
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+	int groups = 0;
+	bool elided = false;
+	size_t i = 0;
+	if (n == 0)
+		return "empty IPv6 address";
+	if (text[0] == ':' && (n < 2 || text[1] != ':'))
+		return "an IPv6 address cannot start with a single ':' (write '::' for leading zero groups)";
+	if (text[n - 1] == ':' && (n < 2 || text[n - 2] != ':'))
+		return "an IPv6 address cannot end with a single ':' (write '::' for trailing zero groups)";
+	while (i < n) {
+		if (text[i] == ':') {
+			/* at a group boundary: a single ':' separates, '::' elides */
+			if (i + 1 < n && text[i + 1] == ':') {
+				if (i + 2 < n && text[i + 2] == ':')
+					return "':::' in an IPv6 address (one '::' stands for any run of zero groups)";
+				if (elided)
+					return "more than one '::' in an IPv6 address (only one run of zero groups may be left out)";
+				elided = true;
+				i += 2;
+				continue;
+			}
+			i++;
+			if (i == n || text[i] == ':')
+				return "empty group in an IPv6 address";
+			continue;
+		}
+		size_t start = i;
+		bool dotted = false;
+		while (i < n && text[i] != ':') {
+			char c = text[i];
+			if (c == '.')
+				dotted = true;
+			else if (!isxdigit((unsigned char)c))
+				return "invalid character in an IPv6 address (groups are hex digits 0-9 a-f)";
+			i++;
+		}
+		if (dotted) {
+			/* the embedded IPv4 tail: the last part, and a real dotted quad */
+			if (i != n)
+				return "an IPv4 part in an IPv6 address must be its last 32 bits";
+			char quad[16];
+			if (i - start >= sizeof quad)
+				return "the IPv4 part of an IPv6 address is not a dotted quad";
+			memcpy(quad, text + start, i - start);
+			quad[i - start] = '\0';
+			const char *why = check_v4_shape(quad);
+			if (why || strchr(quad, '/'))
+				return "the IPv4 part of an IPv6 address is not a valid dotted quad";
+			groups += 2;
+			continue;
+		}
+		if (i - start > 4)
+			return "a group of an IPv6 address has more than 4 hex digits";
+		groups++;
+	}
+	/* one compilation reports one address at a time, so one buffer will do */
+	static _Thread_local char msg[128];
+	if (groups > 8 || (elided && groups > 7)) {
+		snprintf(msg, sizeof msg, "an IPv6 address has 8 groups of 16 bits, and this one has %d%s",
+			 groups, elided ? " besides '::' (which stands for at least one zero group)" : "");
+		return msg;
+	}
+	if (!elided && groups < 8) {
+		snprintf(msg, sizeof msg, "an IPv6 address has 8 groups of 16 bits, and this one has "
+			 "%d (write '::' where zero groups are left out)", groups);
+		return msg;
+	}
 	return slash ? check_len(slash + 1, 128, "IPv6 prefix length out of range 0..128") : NULL;
 }
 
@@ -85,20 +160,41 @@ static u128 bytes_to_u128(const uint8_t *bytes, int proto)
 const char *addr_parse(const char *text, struct prefix *out, bool *explicit_len)
 {
 	bool v6 = strchr(text, ':') != NULL;
-	const char *why = v6 ? check_v6_len(text) : check_v4_shape(text);
+	const char *why = v6 ? check_v6_shape(text) : check_v4_shape(text);
 	if (why)
 		return why;
-	size_t tlen = strlen(text);
-	if (tlen > 64)
-		return "not an IP address";
+	/* The shape is right; inet_pton reads the address (the strict
+	 * validator the RFC forms are defined by), and libcidr, which does the
+	 * prefix arithmetic, is handed a canonical spelling of those bytes:
+	 * dotted quad, or eight full groups, never the user's text. */
+	const char *slash = strchr(text, '/');
+	size_t alen = slash ? (size_t)(slash - text) : strlen(text);
+	char host[INET6_ADDRSTRLEN + 1];
+	if (alen >= sizeof host)
+		return v6 ? "not a valid IPv6 address" : "not a valid IPv4 address";
+	memcpy(host, text, alen);
+	host[alen] = '\0';
+	unsigned char bin[16];
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, host, bin) != 1)
+		return v6 ? "not a valid IPv6 address" : "not a valid IPv4 address";
+	unsigned plen = v6 ? 128 : 32;
+	if (slash)
+		plen = (unsigned)strtoul(slash + 1, NULL, 10);	/* checked above */
 	/* libcidr 1.2.3 checks for a reverse-DNS suffix (".ip6.arpa",
 	 * ".in-addr.arpa") by comparing the string's last bytes, and for a short
 	 * string that comparison starts before the string. Give it readable
 	 * padding that cannot match, so the check reads our bytes and fails. */
-	char padded[16 + 65];
+	char padded[16 + 64];
 	memset(padded, ' ', 16);
-	memcpy(padded + 16, text, tlen + 1);
-	CIDR *c = cidr_from_str(padded + 16);
+	char *canon = padded + 16;
+	if (v6)
+		snprintf(canon, 64, "%x:%x:%x:%x:%x:%x:%x:%x/%u",
+			 bin[0] << 8 | bin[1], bin[2] << 8 | bin[3], bin[4] << 8 | bin[5],
+			 bin[6] << 8 | bin[7], bin[8] << 8 | bin[9], bin[10] << 8 | bin[11],
+			 bin[12] << 8 | bin[13], bin[14] << 8 | bin[15], plen);
+	else
+		snprintf(canon, 64, "%u.%u.%u.%u/%u", bin[0], bin[1], bin[2], bin[3], plen);
+	CIDR *c = cidr_from_str(canon);
 	if (!c)
 		return v6 ? "not a valid IPv6 address" : "not a valid IPv4 address";
 	int proto = cidr_get_proto(c);
@@ -109,6 +205,12 @@ const char *addr_parse(const char *text, struct prefix *out, bool *explicit_len)
 		cidr_free(c);
 		return "not an IP address";
 	}
+	u128 from_pton = 0;
+	for (int i = 0; i < (v6 ? 16 : 4); i++)
+		from_pton = (from_pton << 8) | bin[i];
+	if ((proto == CIDR_IPV6) != v6 || bytes_to_u128(c->addr, proto) != from_pton ||
+	    (unsigned)len != plen)
+		BUG("libcidr read '%s' differently from inet_pton", canon);
 	out->family = proto == CIDR_IPV4 ? 4 : 6;
 	out->len = len;
 	out->addr = bytes_to_u128(c->addr, proto);
@@ -163,13 +265,16 @@ const char *prefix_format(int family, u128 addr, int len, bool bare_host, char *
 	return buf;
 }
 
-bool addr_parse_host(const char *text, int *family, u128 *addr)
+const char *addr_parse_host(const char *text, int *family, u128 *addr)
 {
 	struct prefix p;
 	bool explicit_len;
-	if (addr_parse(text, &p, &explicit_len) || explicit_len)
-		return false;
+	const char *why = addr_parse(text, &p, &explicit_len);
+	if (why)
+		return why;
+	if (explicit_len)
+		return "a single address is wanted here, not a prefix";
 	*family = p.family;
 	*addr = p.addr;
-	return true;
+	return NULL;
 }

@@ -58,7 +58,15 @@ void quote_text(struct strbuf *sb, const char *text, size_t max)
 		/* Neither nft nor iptables-restore can escape a quote inside a
 		 * quoted string, and a newline would end the statement: every
 		 * character that could end the string or the line is replaced. */
-		if (c == '"')
+		uint32_t cp = l > 1 ? utf8_decode(p, l) : c;
+		if (l > 1 && codepoint_hidden(cp)) {
+			/* a reviewer reading the ruleset must see what it says */
+			char mark[16];
+			int m = snprintf(mark, sizeof mark, "<U+%04X>", (unsigned)cp);
+			if (sb->len - start + (size_t)m > max)
+				break;
+			sb_puts(sb, mark);
+		} else if (c == '"')
 			sb_putc(sb, '\'');
 		else if (c == '\\')
 			sb_putc(sb, '/');

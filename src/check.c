@@ -160,15 +160,17 @@ static void check_rule(struct unit *u, struct sema *s, struct node *r)
 	sema_net(s, r->u.rule.src, NULL);
 	sema_net(s, r->u.rule.dst, NULL);
 	struct node *sport = NULL, *mark = NULL, *log = NULL, *note = NULL, *svc_opt = NULL;
-	struct svcval svc = { 0 };
+	struct svcacc svcs = { 0 };
 	for (size_t i = 0; i < r->u.rule.opts.n; i++) {
 		struct node *o = r->u.rule.opts.v[i];
 		switch (o->kind) {
-		case N_OPT_SERVICE:
-			svc = svcval_union(u->arena, svc, sema_services(s, o->u.opt, NULL));
+		case N_OPT_SERVICE: {
+			struct svcval one = sema_services(s, o->u.opt, NULL);
+			svcacc_add(&svcs, &one);
 			if (!svc_opt)
 				svc_opt = o;
 			break;
+		}
 		case N_OPT_SPORT:
 			if (sport)
 				duplicate_option(u, o, sport, "'sport'");
@@ -200,6 +202,7 @@ static void check_rule(struct unit *u, struct sema *s, struct node *r)
 			BUG("unexpected %s in a rule", node_kind_name(o->kind));
 		}
 	}
+	struct svcval svc = svcacc_finish(u->arena, &svcs);
 	if (sport) {
 		if (!svc_opt && !svc.unknown) {
 			diag_error(u->diag, sport->loc, "'sport' needs a protocol with ports: "

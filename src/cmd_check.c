@@ -20,7 +20,7 @@ int cmd_check(struct cli_opts *o)
 		int r = driver_run(&u, &d, o, o->argv[i], want_ir);
 		if (r == EXIT_OK && o->dump) {
 			if (want_ir)
-				ir_dump(&u.ir, stdout);
+				ir_dump(&u.ir, stdout, true);
 			else
 				ast_dump(u.files[u.nfiles - 1], stdout);
 		}

@@ -1,8 +1,8 @@
 /* cmd_compile.c - portc compile: one policy through one backend.
  *
- * Output goes to stdout, or to OUT (plus the backend's suffixes), written
- * to temporary files and renamed only when every file is complete: a failed
- * compile leaves no file, and never half of one. */
+ * Output goes to stdout, or to OUT (plus the backend's suffixes), committed
+ * as one set (outfile.h): a failed compile leaves every file as it was, and
+ * never half of one or half of a set. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 
 #include "backend.h"
 #include "cli.h"
+#include "outfile.h"
 
 static int write_outputs(const char *out, struct emit_file *files, size_t n, bool binary)
 {
@@ -48,14 +49,12 @@ static int write_outputs(const char *out, struct emit_file *files, size_t n, boo
 			outfile_abort(&of[i]);
 		return EXIT_USAGE;
 	}
-	for (size_t i = 0; i < n; i++) {
-		e = outfile_commit(&of[i]);
-		if (e) {
-			diag_plain("cannot write '%s%s': %s", out, files[i].suffix, strerror(e));
-			for (size_t k = i + 1; k < n; k++)
-				outfile_abort(&of[k]);
-			return EXIT_USAGE;
-		}
+	size_t bad;
+	e = outfile_commit_set(of, n, &bad);
+	if (e) {
+		diag_plain("cannot write '%s%s': %s%s", out, files[bad].suffix, strerror(e),
+			   n > 1 ? " (no file of the set was changed)" : "");
+		return EXIT_USAGE;
 	}
 	return EXIT_OK;
 }

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "names.h"
+#include "outfile.h"
 
 /* The rules of one source rule: its IR rules, consecutive in the IR. */
 struct row {
@@ -175,8 +176,14 @@ static void cells(const struct row *rw, size_t idx, struct strbuf c[NCOLS])
 		sb_printf(&c[C_ORIGIN], " (ruleset %s)", r->ruleset);
 }
 
-static void md_cell(struct strbuf *out, const char *s)
+/* Each writer below shows hidden characters (bidi controls and the like,
+ * util.h) as <U+XXXX> first, then escapes for its format. */
+static void md_cell(struct strbuf *out, const char *text)
 {
+	struct strbuf v = { 0 };
+	sb_init(&v);
+	sb_put_visible(&v, text);
+	const char *s = v.s;
 	for (; *s; s++) {
 		if (*s == '|')
 			sb_puts(out, "\\|");
@@ -187,10 +194,15 @@ static void md_cell(struct strbuf *out, const char *s)
 		else
 			sb_putc(out, *s);
 	}
+	sb_free(&v);
 }
 
-static void html_text(struct strbuf *out, const char *s)
+static void html_text(struct strbuf *out, const char *text)
 {
+	struct strbuf v = { 0 };
+	sb_init(&v);
+	sb_put_visible(&v, text);
+	const char *s = v.s;
 	for (; *s; s++) {
 		switch (*s) {
 		case '&': sb_puts(out, "&amp;"); break;
@@ -201,12 +213,18 @@ static void html_text(struct strbuf *out, const char *s)
 		default: sb_putc(out, *s);
 		}
 	}
+	sb_free(&v);
 }
 
-static void dot_text(struct strbuf *out, const char *s, size_t max)
+static void dot_text(struct strbuf *out, const char *text, size_t max)
 {
+	struct strbuf v = { 0 };
+	sb_init(&v);
+	sb_put_visible(&v, text);
+	const char *s = v.s;
 	size_t n = 0;
-	for (; *s && n < max; s++, n++) {
+	/* cut at max bytes, but never inside a character */
+	for (; *s && (n < max || ((unsigned char)*s & 0xC0) == 0x80); s++, n++) {
 		if (*s == '"' || *s == '\\')
 			sb_printf(out, "\\%c", *s);
 		else if (*s == '\n' || *s == '\r' || *s == '\t')
@@ -214,6 +232,7 @@ static void dot_text(struct strbuf *out, const char *s, size_t max)
 		else
 			sb_putc(out, *s);
 	}
+	sb_free(&v);
 }
 
 static void header_text(const struct ir_policy *pol, const char *file, const struct cli_opts *o,

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "fmt.h"
+#include "outfile.h"
 #include "parse.h"
 
 #define MAX_FILE_SIZE ((size_t)64 << 20)

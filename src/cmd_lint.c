@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "jsonout.h"
 #include "lint.h"
 
 #ifndef PORTC_VERSION
@@ -23,7 +24,7 @@ static json_t *loc_json(struct loc l)
 {
 	if (!loc_valid(l))
 		return json_null();
-	return json_pack("{s:s, s:i, s:i, s:i, s:i}", "file", l.src->name, "line", (json_int_t)l.line,
+	return json_pack("{s:o, s:i, s:i, s:i, s:i}", "file", json_text(l.src->name), "line", (json_int_t)l.line,
 			 "column", (json_int_t)l.col, "end_line", (json_int_t)l.end_line,
 			 "end_column", (json_int_t)l.end_col);
 }
@@ -51,16 +52,16 @@ static json_t *finding_json(const struct diag_record *r)
 	json_t *o = json_object();
 	json_object_set_new(o, "name", json_string(rule_name(r)));
 	json_object_set_new(o, "level", json_string(level_text(r->level)));
-	json_object_set_new(o, "message", json_string(r->msg));
+	json_object_set_new(o, "message", json_text(r->msg));
 	json_object_set_new(o, "location", loc_json(r->loc));
 	json_t *notes = json_array();
 	for (size_t i = 0; i < r->nnotes; i++)
-		json_array_append_new(notes, json_pack("{s:s, s:o}", "message", r->notes[i]->msg,
+		json_array_append_new(notes, json_pack("{s:o, s:o}", "message", json_text(r->notes[i]->msg),
 						       "location", loc_json(r->notes[i]->loc)));
 	json_object_set_new(o, "notes", notes);
 	json_object_set_new(o, "witness", r->witness ? witness_json(r) : json_null());
 	json_object_set_new(o, "suppressed", r->suppressed ?
-			    json_pack("{s:s}", "reason", r->suppressed) : json_null());
+			    json_pack("{s:o}", "reason", json_text(r->suppressed)) : json_null());
 	return o;
 }
 
@@ -74,10 +75,10 @@ static json_t *sarif_location(struct loc l, const char *msg, int id)
 		json_object_set_new(region, "endLine", json_integer(l.end_line));
 		json_object_set_new(region, "endColumn", json_integer(l.end_col));
 	}
-	json_t *o = json_pack("{s:{s:{s:s}, s:o}}", "physicalLocation", "artifactLocation", "uri",
-			      l.src->name, "region", region);
+	json_t *o = json_pack("{s:{s:{s:o}, s:o}}", "physicalLocation", "artifactLocation", "uri",
+			      json_uri(l.src->name), "region", region);
 	if (msg)
-		json_object_set_new(o, "message", json_pack("{s:s}", "text", msg));
+		json_object_set_new(o, "message", json_pack("{s:o}", "text", json_text(msg)));
 	if (id >= 0)
 		json_object_set_new(o, "id", json_integer(id));
 	return o;
@@ -113,7 +114,7 @@ static json_t *sarif_result(const struct diag_record *r)
 	sb_puts(&m, r->msg);
 	if (r->witness_text)
 		sb_printf(&m, " For example: %s.", r->witness_text);
-	json_object_set_new(o, "message", json_pack("{s:s}", "text", m.s));
+	json_object_set_new(o, "message", json_pack("{s:o}", "text", json_text(m.s)));
 	sb_free(&m);
 	json_t *locs = json_array();
 	if (loc_valid(r->loc))
@@ -129,8 +130,8 @@ static json_t *sarif_result(const struct diag_record *r)
 	else
 		json_decref(rel);
 	if (r->suppressed)
-		json_object_set_new(o, "suppressions", json_pack("[{s:s, s:s}]", "kind", "inSource",
-								 "justification", r->suppressed));
+		json_object_set_new(o, "suppressions", json_pack("[{s:s, s:o}]", "kind", "inSource",
+								 "justification", json_text(r->suppressed)));
 	if (r->witness)
 		json_object_set_new(o, "properties", json_pack("{s:o}", "witness", witness_json(r)));
 	return o;

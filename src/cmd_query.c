@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "eval.h"
+#include "jsonout.h"
 #include "names.h"
 #include "portc/match.h"
 
@@ -98,7 +99,7 @@ static json_t *matches_json(const struct ir_policy *pol, const struct packet *p)
 		const struct ir_rule *r = &pol->rules[i];
 		if (!ir_rule_matches(r, p))
 			continue;
-		json_array_append_new(a, json_pack("{s:s, s:i, s:i, s:s, s:o}", "file", r->origin.src->name,
+		json_array_append_new(a, json_pack("{s:o, s:i, s:i, s:s, s:o}", "file", json_text(r->origin.src->name),
 						   "line", (json_int_t)r->origin.line, "column",
 						   (json_int_t)r->origin.col, "verdict", action_name(r->action),
 						   "dscp", r->action == ACT_ALLOW && r->dscp >= 0 ?
@@ -145,19 +146,19 @@ static int print_json(const struct ir_policy *pol, const struct verdict *v, cons
 	if (v->rule) {
 		const struct ir_rule *r = v->rule;
 		json_t *rule = json_object();
-		json_object_set_new(rule, "file", json_string(r->origin.src->name));
+		json_object_set_new(rule, "file", json_text(r->origin.src->name));
 		json_object_set_new(rule, "line", json_integer(r->origin.line));
 		json_object_set_new(rule, "column", json_integer(r->origin.col));
-		json_object_set_new(rule, "note", r->note ? json_string(r->note) : json_null());
+		json_object_set_new(rule, "note", json_text(r->note));
 		if (r->ruleset)
-			json_object_set_new(rule, "ruleset", json_string(r->ruleset));
+			json_object_set_new(rule, "ruleset", json_text(r->ruleset));
 		json_object_set_new(o, "rule", rule);
 	} else {
 		json_object_set_new(o, "rule", json_null());
 	}
 	json_object_set_new(o, "dscp", v->dscp >= 0 ? json_integer(v->dscp) : json_null());
 	json_object_set_new(o, "log", json_boolean(v->log));
-	json_object_set_new(o, "policy", json_string(pol->name));
+	json_object_set_new(o, "policy", json_text(pol->name));
 	struct strbuf sb = { 0 };
 	sb_init(&sb);
 	packet_format(p, &sb);
@@ -194,10 +195,10 @@ static int query_table(struct cli_opts *o, const struct packet *p, bool json)
 	const char *verdict = action_name((enum action)res.action);
 	bool dflt = res.rule == PORTC_DEFAULT_RULE;
 	if (json) {
-		json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s}", "verdict", verdict, "packet", sb.s,
+		json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "verdict", verdict, "packet", sb.s,
 				      "rule", dflt ? json_null() : json_integer(res.rule), "line",
 				      dflt ? json_null() : json_integer(res.line), "dscp",
-				      res.dscp >= 0 ? json_integer(res.dscp) : json_null(), "table", o->table);
+				      res.dscp >= 0 ? json_integer(res.dscp) : json_null(), "table", json_text(o->table));
 		json_dumpf(j, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(j);

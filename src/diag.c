@@ -161,11 +161,25 @@ static struct diag_record *add(struct diag *d, enum diag_level level, int warn,
 
 void diag_error(struct diag *d, struct loc loc, const char *fmt, ...)
 {
+	/* Past the cap an error still fails the run, but is not shown: after
+	 * twenty, the rest are mostly one mistake seen again. Promoted
+	 * warnings (lint -Werror) are findings, each wanted, and not capped. */
+	if (d->shown_errors >= DIAG_MAX_ERRORS) {
+		if (d->shown_errors == DIAG_MAX_ERRORS) {
+			d->last_dropped = false;
+			diag_note(d, loc, "too many errors (%d shown); stopping here", DIAG_MAX_ERRORS);
+			d->shown_errors++;
+		}
+		d->errors++;
+		d->last_dropped = true;
+		return;
+	}
 	va_list ap;
 	va_start(ap, fmt);
 	char *msg = vformat(fmt, ap);
 	va_end(ap);
-	add(d, DIAG_ERROR, W_NONE, loc, msg);
+	if (add(d, DIAG_ERROR, W_NONE, loc, msg))
+		d->shown_errors++;
 }
 
 struct diag_record *diag_warn(struct diag *d, enum warn_id w, struct loc loc, const char *fmt, ...)

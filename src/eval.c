@@ -103,8 +103,14 @@ const char *packet_parse_endpoint(const char *text, int *family, u128 *addr, int
 				return "port must be a number 0..65535";
 		}
 	}
-	if (!addr_parse_host(host, family, addr))
-		return "not an IP address (IPv6 with a port is written [2001:db8::1]:443)";
+	const char *why = addr_parse_host(host, family, addr);
+	if (why) {
+		/* one command line, one endpoint reported: a static buffer will do */
+		static _Thread_local char msg[192];
+		snprintf(msg, sizeof msg, "%s%s", why,
+			 buf[0] == '[' ? "" : " (IPv6 with a port is written [2001:db8::1]:443)");
+		return msg;
+	}
 	return NULL;
 }
 

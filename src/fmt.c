@@ -251,14 +251,28 @@ static int option_rank(enum node_kind k)
 	}
 }
 
-static size_t sorted_options(const struct node *r, const struct node **out)
+/* The rule's options in canonical order (a stable sort by rank), in a heap
+ * array the caller frees: a rule may have any number of options. */
+static const struct node **sorted_options(const struct node *r)
 {
-	size_t n = 0;
+	const struct node **out = xmalloc((r->u.rule.opts.n + 1) * sizeof *out);
+	size_t n = 0, notes = 0;
+	for (size_t i = 0; i < r->u.rule.opts.n; i++)
+		notes += r->u.rule.opts.v[i]->kind == N_OPT_NOTE;
+	/* Two notes (an error check reports) would come out side by side and
+	 * read back as one note of both strings: such a rule keeps its order,
+	 * in which something stood between them. */
+	if (notes > 1) {
+		memcpy(out, r->u.rule.opts.v, r->u.rule.opts.n * sizeof *out);
+		return out;
+	}
 	for (int rank = 0; rank <= 5; rank++)
 		for (size_t i = 0; i < r->u.rule.opts.n; i++)
 			if (option_rank(r->u.rule.opts.v[i]->kind) == rank)
 				out[n++] = r->u.rule.opts.v[i];
-	return n;
+	if (n != r->u.rule.opts.n)
+		BUG("an option of rank outside 0..5");
+	return out;
 }
 
 static void flat(struct strbuf *sb, const struct node *n)
@@ -334,12 +348,12 @@ static void flat(struct strbuf *sb, const struct node *n)
 		flat(sb, n->u.rule.src);
 		sb_puts(sb, n->u.rule.bidir ? " <-> " : " -> ");
 		flat(sb, n->u.rule.dst);
-		const struct node *opts[64];
-		size_t k = n->u.rule.opts.n <= 64 ? sorted_options(n, opts) : 0;
-		for (size_t i = 0; i < k; i++) {
+		const struct node **opts = sorted_options(n);
+		for (size_t i = 0; i < n->u.rule.opts.n; i++) {
 			sb_putc(sb, ' ');
 			flat_option(sb, opts[i]);
 		}
+		free(opts);
 		sb_putc(sb, ';');
 		return;
 	}
@@ -520,8 +534,8 @@ static void print_rule(struct fmt *f, const struct node *r)
 	put(f, r->u.rule.bidir ? " <-> " : " -> ");
 	print_node(f, r->u.rule.dst);
 	f->last_line = r->u.rule.dst->loc.end_line;
-	const struct node *opts[64];
-	size_t k = r->u.rule.opts.n <= 64 ? sorted_options(r, opts) : 0;
+	const struct node **opts = sorted_options(r);
+	size_t k = r->u.rule.opts.n;
 	f->indent += INDENT;
 	for (size_t i = 0; i < k; i++) {
 		const struct node *o = opts[i];
@@ -534,6 +548,7 @@ static void print_rule(struct fmt *f, const struct node *r)
 		print_option(f, o, i + 1 == k);
 		f->last_line = o->loc.end_line;
 	}
+	free(opts);
 	put(f, ";");
 	f->indent -= INDENT;
 }

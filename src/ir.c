@@ -116,7 +116,7 @@ static void dump_side(struct strbuf *sb, const char *which, const char *name, st
 	}
 }
 
-void ir_dump_policy(const struct ir_policy *p, FILE *fp)
+void ir_dump_policy(const struct ir_policy *p, FILE *fp, bool locations)
 {
 	fprintf(fp, "policy %s default %s%s%s\n", p->name, action_name(p->dflt),
 		p->dflt_log ? " log" : "", p->stateless ? " stateless" : "");
@@ -149,11 +149,16 @@ void ir_dump_policy(const struct ir_policy *p, FILE *fp)
 			fputs(" note ", fp);
 			dump_str(fp, r->note);
 		}
-		fputs(" at ", fp);
-		dump_loc(fp, r->origin);
+		if (locations) {
+			fputs(" at ", fp);
+			dump_loc(fp, r->origin);
+		}
 		if (r->ruleset) {
-			fprintf(fp, " ruleset %s via ", r->ruleset);
-			dump_loc(fp, r->via);
+			fprintf(fp, " ruleset %s", r->ruleset);
+			if (locations) {
+				fputs(" via ", fp);
+				dump_loc(fp, r->via);
+			}
 		}
 		if (r->unenforceable) {
 			fputs(" unenforceable ", fp);
@@ -163,8 +168,8 @@ void ir_dump_policy(const struct ir_policy *p, FILE *fp)
 	}
 }
 
-void ir_dump(const struct ir_unit *u, FILE *fp)
+void ir_dump(const struct ir_unit *u, FILE *fp, bool locations)
 {
 	for (size_t i = 0; i < u->n; i++)
-		ir_dump_policy(&u->policies[i], fp);
+		ir_dump_policy(&u->policies[i], fp, locations);
 }

@@ -1,5 +1,6 @@
-/* ivset.c - interval-set algebra. Every operation is a linear merge over
- * sorted inputs. */
+/* ivset.c - interval-set algebra. Every operation on two sets is a linear
+ * merge over sorted inputs; a set of many parts is collected in an ivbuf
+ * and sorted once. */
 #include "ivset.h"
 
 #include <stdlib.h>
@@ -43,17 +44,59 @@ struct ivset ivset_normalize(struct arena *a, const struct iv *in, size_t n)
 	return (struct ivset){ v, k + 1 };
 }
 
+/* Appends [lo, hi] to a sorted run of intervals, merging it into the last
+ * one when they overlap or touch. */
+static void push_merged(struct iv *out, size_t *k, u128 lo, u128 hi)
+{
+	if (*k > 0) {
+		struct iv *last = &out[*k - 1];
+		if (lo <= last->hi || (last->hi != U128_MAX && lo == last->hi + 1)) {
+			if (hi > last->hi)
+				last->hi = hi;
+			return;
+		}
+	}
+	out[(*k)++] = (struct iv){ lo, hi };
+}
+
+/* A linear merge of two normalized sets. A union of many sets is built
+ * with an ivbuf instead: folding them in one at a time is quadratic. */
 struct ivset ivset_union(struct arena *a, struct ivset x, struct ivset y)
 {
 	if (x.n == 0)
 		return y;
 	if (y.n == 0)
 		return x;
-	struct iv *tmp = xmalloc((x.n + y.n) * sizeof *tmp);
-	memcpy(tmp, x.v, x.n * sizeof *tmp);
-	memcpy(tmp + x.n, y.v, y.n * sizeof *tmp);
-	struct ivset r = ivset_normalize(a, tmp, x.n + y.n);
-	free(tmp);
+	struct iv *out = arena_alloc(a, (x.n + y.n) * sizeof *out);
+	size_t i = 0, j = 0, k = 0;
+	while (i < x.n || j < y.n) {
+		const struct iv *next = j == y.n || (i < x.n && x.v[i].lo <= y.v[j].lo)
+					? &x.v[i++] : &y.v[j++];
+		push_merged(out, &k, next->lo, next->hi);
+	}
+	return (struct ivset){ out, k };
+}
+
+void ivbuf_add(struct ivbuf *b, u128 lo, u128 hi)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 16;
+		b->v = xrealloc(b->v, b->cap * sizeof *b->v);
+	}
+	b->v[b->n++] = (struct iv){ lo, hi };
+}
+
+void ivbuf_add_set(struct ivbuf *b, struct ivset s)
+{
+	for (size_t i = 0; i < s.n; i++)
+		ivbuf_add(b, s.v[i].lo, s.v[i].hi);
+}
+
+struct ivset ivbuf_finish(struct arena *a, struct ivbuf *b)
+{
+	struct ivset r = ivset_normalize(a, b->v, b->n);
+	free(b->v);
+	*b = (struct ivbuf){ 0 };
 	return r;
 }
 

@@ -118,7 +118,7 @@ static void lower_rule(struct lower *l, struct node *r, const struct env *env)
 	struct diag *dg = l->u->diag;
 	struct netval src = sema_net(&l->s, r->u.rule.src, env);
 	struct netval dst = sema_net(&l->s, r->u.rule.dst, env);
-	struct svcval svc = { 0 };
+	struct svcacc svcs = { 0 };
 	bool have_svc = false;
 	struct ir_rule base = { .action = r->u.rule.action, .dscp = -1, .source = l->source++ };
 	base.sport = ivset_range(a, 0, PORT_MAX);
@@ -126,7 +126,8 @@ static void lower_rule(struct lower *l, struct node *r, const struct env *env)
 		struct node *o = r->u.rule.opts.v[i];
 		switch (o->kind) {
 		case N_OPT_SERVICE: {
-			svc = svcval_union(a, svc, sema_services(&l->s, o->u.opt, env));
+			struct svcval one = sema_services(&l->s, o->u.opt, env);
+			svcacc_add(&svcs, &one);
 			/* a rule with one named service keeps the name, for doc */
 			const struct node *first = o->u.opt->u.list.n == 1 ? o->u.opt->u.list.v[0] : NULL;
 			if (first && first->kind == N_REF && !have_svc)
@@ -155,6 +156,7 @@ static void lower_rule(struct lower *l, struct node *r, const struct env *env)
 			BUG("unexpected %s in a rule", node_kind_name(o->kind));
 		}
 	}
+	struct svcval svc = svcacc_finish(a, &svcs);
 	/* Without every value (check with unset parameters) the rule cannot
 	 * be lowered; check already said what it could. */
 	if (src.unknown || dst.unknown || svc.unknown)

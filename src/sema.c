@@ -8,6 +8,7 @@
 #include "sema.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -229,21 +230,48 @@ struct symbol *sema_lookup_block(struct sema *s, struct node *ref_node, const ch
 
 /* ---- values ------------------------------------------------------------ */
 
-struct netval netval_union(struct arena *a, struct netval x, struct netval y)
+/* Collects the parts of a network (a group's members) and joins them once. */
+struct netacc {
+	struct ivbuf v4, v6;
+	struct node **symbolic;
+	size_t nsymbolic, cap;
+	bool unknown;
+};
+
+static void netacc_add(struct netacc *acc, const struct netval *x)
+{
+	ivbuf_add_set(&acc->v4, x->v4);
+	ivbuf_add_set(&acc->v6, x->v6);
+	acc->unknown = acc->unknown || x->unknown;
+	if (x->nsymbolic && acc->nsymbolic + x->nsymbolic > acc->cap) {
+		acc->cap = 2 * (acc->nsymbolic + x->nsymbolic);
+		acc->symbolic = xrealloc(acc->symbolic, acc->cap * sizeof *acc->symbolic);
+	}
+	for (size_t i = 0; i < x->nsymbolic; i++)
+		acc->symbolic[acc->nsymbolic++] = x->symbolic[i];
+}
+
+static struct netval netacc_finish(struct arena *a, struct netacc *acc)
 {
 	struct netval r = { 0 };
-	r.v4 = ivset_union(a, x.v4, y.v4);
-	r.v6 = ivset_union(a, x.v6, y.v6);
-	r.unknown = x.unknown || y.unknown;
-	r.nsymbolic = x.nsymbolic + y.nsymbolic;
+	r.v4 = ivbuf_finish(a, &acc->v4);
+	r.v6 = ivbuf_finish(a, &acc->v6);
+	r.unknown = acc->unknown;
+	r.nsymbolic = acc->nsymbolic;
 	if (r.nsymbolic) {
 		r.symbolic = arena_calloc(a, r.nsymbolic, sizeof *r.symbolic);
-		if (x.nsymbolic)
-			memcpy(r.symbolic, x.symbolic, x.nsymbolic * sizeof *r.symbolic);
-		if (y.nsymbolic)
-			memcpy(r.symbolic + x.nsymbolic, y.symbolic, y.nsymbolic * sizeof *r.symbolic);
+		memcpy(r.symbolic, acc->symbolic, r.nsymbolic * sizeof *r.symbolic);
 	}
+	free(acc->symbolic);
 	return r;
+}
+
+struct netval netval_union(struct arena *a, struct netval x, struct netval y)
+{
+	struct netacc acc = { 0 };
+	netacc_add(&acc, &x);
+	netacc_add(&acc, &y);
+	return netacc_finish(a, &acc);
 }
 
 bool netval_empty(const struct netval *v)
@@ -251,41 +279,68 @@ bool netval_empty(const struct netval *v)
 	return !v->unknown && v->v4.n == 0 && v->v6.n == 0 && v->nsymbolic == 0;
 }
 
-static struct svcval svc_add(struct arena *a, struct svcval x, const struct svc_entry *e)
+/* A service list's parts, per protocol, joined once (see struct ivbuf). */
+struct svcacc_entry {
+	int proto;
+	struct loc loc;			/* first item that named it */
+	struct ivbuf ports, types;
+};
+
+void svcacc_add_entry(struct svcacc *acc, const struct svc_entry *e)
 {
-	for (size_t i = 0; i < x.n; i++) {
-		if (x.v[i].proto == e->proto) {
-			struct svc_entry *v = arena_calloc(a, x.n, sizeof *v);
-			memcpy(v, x.v, x.n * sizeof *v);
-			v[i].ports = ivset_union(a, v[i].ports, e->ports);
-			v[i].types = ivset_union(a, v[i].types, e->types);
-			x.v = v;
-			return x;
+	struct svcacc_entry *x = NULL;
+	for (size_t i = 0; i < acc->n && !x; i++)
+		if (acc->v[i].proto == e->proto)
+			x = &acc->v[i];
+	if (!x) {
+		if (acc->n == acc->cap) {
+			acc->cap = acc->cap ? 2 * acc->cap : 4;
+			acc->v = xrealloc(acc->v, acc->cap * sizeof *acc->v);
+		}
+		x = &acc->v[acc->n++];
+		*x = (struct svcacc_entry){ .proto = e->proto, .loc = e->loc };
+	}
+	ivbuf_add_set(&x->ports, e->ports);
+	ivbuf_add_set(&x->types, e->types);
+}
+
+void svcacc_add(struct svcacc *acc, const struct svcval *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		svcacc_add_entry(acc, &v->v[i]);
+	acc->unknown = acc->unknown || v->unknown;
+}
+
+static int cmp_acc_proto(const void *x, const void *y)
+{
+	const struct svcacc_entry *a = x, *b = y;
+	return (a->proto > b->proto) - (a->proto < b->proto);
+}
+
+struct svcval svcacc_finish(struct arena *a, struct svcacc *acc)
+{
+	struct svcval r = { .n = acc->n, .unknown = acc->unknown };
+	if (acc->n) {
+		qsort(acc->v, acc->n, sizeof *acc->v, cmp_acc_proto);
+		r.v = arena_calloc(a, acc->n, sizeof *r.v);
+		for (size_t i = 0; i < acc->n; i++) {
+			r.v[i].proto = acc->v[i].proto;
+			r.v[i].loc = acc->v[i].loc;
+			r.v[i].ports = ivbuf_finish(a, &acc->v[i].ports);
+			r.v[i].types = ivbuf_finish(a, &acc->v[i].types);
 		}
 	}
-	struct svc_entry *v = arena_calloc(a, x.n + 1, sizeof *v);
-	size_t k = 0;
-	bool placed = false;
-	for (size_t i = 0; i < x.n; i++) {
-		if (!placed && e->proto < x.v[i].proto) {
-			v[k++] = *e;
-			placed = true;
-		}
-		v[k++] = x.v[i];
-	}
-	if (!placed)
-		v[k++] = *e;
-	x.v = v;
-	x.n = k;
-	return x;
+	free(acc->v);
+	*acc = (struct svcacc){ 0 };
+	return r;
 }
 
 struct svcval svcval_union(struct arena *a, struct svcval x, struct svcval y)
 {
-	for (size_t i = 0; i < y.n; i++)
-		x = svc_add(a, x, &y.v[i]);
-	x.unknown = x.unknown || y.unknown;
-	return x;
+	struct svcacc acc = { 0 };
+	svcacc_add(&acc, &x);
+	svcacc_add(&acc, &y);
+	return svcacc_finish(a, &acc);
 }
 
 static const struct value *formal_value(const struct symbol *sym, const struct env *env)
@@ -388,10 +443,14 @@ struct netval sema_net(struct sema *s, struct node *n, const struct env *env)
 	case N_NET_DOMAIN:
 	case N_NET_UNRESOLVED:
 		return net_symbolic(s, n);
-	case N_NET_GROUP:
-		for (size_t i = 0; i < n->u.list.n; i++)
-			r = netval_union(s->arena, r, sema_net(s, n->u.list.v[i], env));
-		return r;
+	case N_NET_GROUP: {
+		struct netacc acc = { 0 };
+		for (size_t i = 0; i < n->u.list.n; i++) {
+			struct netval part = sema_net(s, n->u.list.v[i], env);
+			netacc_add(&acc, &part);
+		}
+		return netacc_finish(s->arena, &acc);
+	}
 	case N_NET_EXCEPT: {
 		struct netval base = sema_net(s, n->u.except.base, env);
 		struct netval minus = sema_net(s, n->u.except.minus, env);
@@ -488,10 +547,10 @@ struct ivset sema_ports(struct sema *s, struct node *list, const struct env *env
 {
 	if (list->kind != N_PORT_LIST)
 		return port_item(s, list, env);
-	struct ivset r = ivset_empty();
+	struct ivbuf b = { 0 };
 	for (size_t i = 0; i < list->u.list.n; i++)
-		r = ivset_union(s->arena, r, port_item(s, list->u.list.v[i], env));
-	return r;
+		ivbuf_add_set(&b, port_item(s, list->u.list.v[i], env));
+	return ivbuf_finish(s->arena, &b);
 }
 
 /* What a comma-continued item in a service list belongs to. */
@@ -530,7 +589,7 @@ static struct ivset icmp_type_item(struct sema *s, struct node *n, int proto)
 
 struct svcval sema_services(struct sema *s, struct node *list, const struct env *env)
 {
-	struct svcval r = { 0 };
+	struct svcacc r = { 0 };
 	enum svc_ctx ctx = SC_NONE;
 	int cur = -1;
 	struct node_list one = { &list, 1, 1 };
@@ -604,7 +663,7 @@ struct svcval sema_services(struct sema *s, struct node *list, const struct env 
 			}
 			}
 			cur = e.proto;
-			r = svc_add(s->arena, r, &e);
+			svcacc_add_entry(&r, &e);
 			continue;
 		case N_SVC_ICMP_TYPE:
 			e.proto = n->u.icmp.proto == SP_ICMP ? 1 : 58;
@@ -612,17 +671,17 @@ struct svcval sema_services(struct sema *s, struct node *list, const struct env 
 			cur = e.proto;
 			ctx = SC_TYPES;
 			if (!ivset_is_empty(e.types))
-				r = svc_add(s->arena, r, &e);
+				svcacc_add_entry(&r, &e);
 			continue;
 		case N_RANGE:
 			if (ctx == SC_PORTS) {
 				e.proto = cur;
 				e.ports = port_item(s, n, env);
-				r = svc_add(s->arena, r, &e);
+				svcacc_add_entry(&r, &e);
 			} else if (ctx == SC_TYPES) {
 				e.proto = cur;
 				e.types = icmp_type_item(s, n, cur);
-				r = svc_add(s->arena, r, &e);
+				svcacc_add_entry(&r, &e);
 			} else if (s->report) {
 				if (ctx == SC_NOPORTS)
 					diag_error(s->diag, n->loc, "%s has no ports", proto_label(cur));
@@ -637,7 +696,7 @@ struct svcval sema_services(struct sema *s, struct node *list, const struct env 
 			if (ctx == SC_TYPES && !lookup(s, name)) {
 				e.proto = cur;
 				e.types = icmp_type_item(s, n, cur);
-				r = svc_add(s->arena, r, &e);
+				svcacc_add_entry(&r, &e);
 				continue;
 			}
 			static const enum value_kind want[] = { VK_SERVICE, VK_PORTS };
@@ -653,7 +712,7 @@ struct svcval sema_services(struct sema *s, struct node *list, const struct env 
 				}
 				e.proto = cur;
 				e.ports = ports_ref(s, n, env);
-				r = svc_add(s->arena, r, &e);
+				svcacc_add_entry(&r, &e);
 				continue;
 			}
 			struct svcval sv;
@@ -668,7 +727,7 @@ struct svcval sema_services(struct sema *s, struct node *list, const struct env 
 			} else {
 				sv = sema_symbol(s, sym)->svc;
 			}
-			r = svcval_union(s->arena, r, sv);
+			svcacc_add(&r, &sv);
 			ctx = SC_NONE;
 			continue;
 		}
@@ -676,7 +735,7 @@ struct svcval sema_services(struct sema *s, struct node *list, const struct env 
 			BUG("unexpected %s in a service list", node_kind_name(n->kind));
 		}
 	}
-	return r;
+	return svcacc_finish(s->arena, &r);
 }
 
 static int dscp_number(struct sema *s, struct node *n)

@@ -13,10 +13,8 @@
 #include "portc/table_format.h"
 #include "pspace.h"
 
-uint32_t portc_crc32c(uint32_t crc, const void *buf, size_t len);	/* src/lib/match.c */
-
 #define BINTH 8			/* boxes a leaf may hold before it is cut */
-#define MAX_DEPTH 64
+#define MAX_DEPTH PTAB_MAX_DEPTH	/* a node at this depth is a leaf */
 #define MAX_NODES (1u << 22)
 #define MAX_LEAF_SLOTS (1u << 24)
 #define MAX_INDEX_SLOTS (1u << 24)

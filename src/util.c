@@ -191,92 +191,6 @@ int read_file(const char *path, size_t max_size, char **out, size_t *len)
 	return 0;
 }
 
-int outfile_open(struct outfile *of, const char *path)
-{
-	memset(of, 0, sizeof *of);
-	if (!path || strcmp(path, "-") == 0) {
-		of->fp = stdout;
-		return 0;
-	}
-	size_t n = strlen(path);
-	of->path = xstrdup(path);
-	of->tmp = xmalloc(n + 16);
-	snprintf(of->tmp, n + 16, "%s.tmp.XXXXXX", path);
-	int fd = mkstemp(of->tmp);
-	if (fd < 0) {
-		int e = errno;
-		free(of->path);
-		free(of->tmp);
-		memset(of, 0, sizeof *of);
-		return e;
-	}
-	/* mkstemp makes the file 0600; a ruleset is not a secret and tools
-	 * that load it may run as another user. */
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
-	of->fp = fdopen(fd, "w");
-	if (!of->fp) {
-		int e = errno;
-		close(fd);
-		unlink(of->tmp);
-		free(of->path);
-		free(of->tmp);
-		memset(of, 0, sizeof *of);
-		return e;
-	}
-	return 0;
-}
-
-int outfile_commit(struct outfile *of)
-{
-	if (!of->path) {
-		if (fflush(stdout) != 0 || ferror(stdout))
-			return errno ? errno : EIO;
-		return 0;
-	}
-	int e = 0;
-	if (fflush(of->fp) != 0 || ferror(of->fp))
-		e = errno ? errno : EIO;
-	if (fclose(of->fp) != 0 && !e)
-		e = errno;
-	of->fp = NULL;
-	if (!e && rename(of->tmp, of->path) != 0)
-		e = errno;
-	if (e)
-		unlink(of->tmp);
-	free(of->path);
-	free(of->tmp);
-	of->path = of->tmp = NULL;
-	return e;
-}
-
-void outfile_abort(struct outfile *of)
-{
-	if (!of->path)
-		return;
-	if (of->fp)
-		fclose(of->fp);
-	unlink(of->tmp);
-	free(of->path);
-	free(of->tmp);
-	memset(of, 0, sizeof *of);
-}
-
-int write_file_atomic(const char *path, const char *data, size_t len)
-{
-	struct outfile of;
-	int e = outfile_open(&of, path);
-	if (e)
-		return e;
-	if (len && fwrite(data, 1, len, of.fp) != len) {
-		e = errno ? errno : EIO;
-		outfile_abort(&of);
-		return e;
-	}
-	return outfile_commit(&of);
-}
-
 bool str_has_suffix(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
@@ -359,4 +273,51 @@ bool utf8_valid(const char *s, size_t n, size_t *bad)
 		i += l;
 	}
 	return true;
+}
+
+uint32_t utf8_decode(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	if (len <= 1)
+		return s[0];
+	uint32_t cp = s[0] & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+	for (size_t i = 1; i < len; i++)
+		cp = (cp << 6) | (s[i] & 0x3F);
+	return cp;
+}
+
+/* What a reader cannot see but a terminal or browser acts on: bidi
+ * controls (Trojan Source: text shown in another order than it is read),
+ * zero-width and invisible characters, line and paragraph separators, C1
+ * controls, and the tag characters that smuggle text past a reader. */
+bool codepoint_hidden(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9F) ||		/* C1 controls, NEL among them */
+	       cp == 0xAD ||				/* soft hyphen */
+	       cp == 0x34F || cp == 0x61C || cp == 0x180E ||
+	       (cp >= 0x200B && cp <= 0x200F) ||	/* zero-width, LRM, RLM */
+	       (cp >= 0x2028 && cp <= 0x202E) ||	/* separators, embeddings, overrides */
+	       (cp >= 0x2060 && cp <= 0x2064) ||	/* word joiner, invisible operators */
+	       (cp >= 0x2066 && cp <= 0x2069) ||	/* isolates */
+	       cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB) ||
+	       (cp >= 0xE0000 && cp <= 0xE007F);	/* tags */
+}
+
+void sb_put_visible(struct strbuf *sb, const char *s)
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_seq_len(s + i, n - i);
+		if (l == 0) {
+			sb_putc(sb, '?');
+			i++;
+			continue;
+		}
+		uint32_t cp = utf8_decode(s + i, l);
+		if (l > 1 && codepoint_hidden(cp))
+			sb_printf(sb, "<U+%04X>", (unsigned)cp);
+		else
+			sb_putn(sb, s + i, l);
+		i += l;
+	}
 }

@@ -17,6 +17,8 @@ suite() {
 suite unit sh tests/run-unit.sh "$B"
 suite golden sh tests/run-golden.sh "$P"
 suite bad-inputs sh tests/run-bad.sh "$P"
+suite valgrind sh tests/run-valgrind.sh "$B"
+suite outfiles sh tests/run-outfiles.sh "$P"
 suite bundled sh tests/run-bundled.sh "$P"
 suite docs python3 tests/run-docs.py "$P" docs/language.md docs/cli.md docs/lint.md docs/stdlib.md
 # Debian's python3: it has python3-jsonschema for the SARIF schema

@@ -206,5 +206,54 @@ else:
                 fail(f"{path}: a SARIF result without line and column")
         checked += 1
 
+# 4. A file name that is not UTF-8 (and one with a space and a '#'): JSON
+# and SARIF keep every field, escaped, and the SARIF URI is percent-encoded
+# (jansson refuses such a string, and the fields used to vanish silently).
+import shutil
+import tempfile
+tmpd = tempfile.mkdtemp()
+try:
+    src = os.path.join(tmpd, "src.pol")
+    with open(src, "w") as fh:
+        fh.write("policy p {\n    default deny;\n"
+                 "    allow 192.0.2.0/24 -> 198.18.0.0/15 tcp 22 \"ssh\";\n"
+                 "    allow 192.0.2.0/25 -> 198.18.0.0/16 tcp 22 \"shadowed\";\n}\n")
+    for raw, shown, uri in ((b"caf\xe9 #1.pol", "caf\\xe9 #1.pol", "caf%E9%20%231.pol"),):
+        bpath = os.path.join(tmpd.encode(), raw)
+        shutil.copy(src, bpath)
+        r = subprocess.run([portc.encode(), b"lint", b"--format=json", b"-Wno-unenforceable", bpath],
+                           capture_output=True, env=env)
+        findings = json.loads(r.stdout)["findings"]
+        if not findings:
+            fail(f"lint --format=json on a non-UTF-8 name: no findings (exit {r.returncode})")
+        for f in findings:
+            if f.get("location") is None or "notes" not in f or "witness" not in f:
+                fail(f"lint --format=json on a non-UTF-8 name lost a field: {sorted(f)}")
+                break
+            if not f["location"]["file"].endswith(shown):
+                fail(f"lint --format=json: file {f['location']['file']!r}, not ...{shown!r}")
+                break
+        r = subprocess.run([portc.encode(), b"lint", b"--format=sarif", bpath], capture_output=True, env=env)
+        doc = json.loads(r.stdout)
+        if jsonschema is not None:
+            try:
+                jsonschema.validate(doc, schema)
+            except jsonschema.ValidationError as e:
+                fail(f"SARIF for a non-UTF-8 name does not validate: {e.message}")
+        results = doc["runs"][0]["results"]
+        if not results or any(not res.get("locations") for res in results):
+            fail("SARIF for a non-UTF-8 name lost its locations")
+        elif not results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(uri):
+            fail("SARIF uri not percent-encoded: " +
+                 results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+        r = subprocess.run([portc.encode(), b"query", b"--format=json", bpath, b"tcp",
+                            b"192.0.2.1:40000", b"198.18.0.1:22"], capture_output=True, env=env)
+        q = json.loads(r.stdout)
+        if not q.get("rule") or not q["rule"].get("file", "").endswith(shown):
+            fail(f"query --format=json on a non-UTF-8 name: {q.get('rule')}")
+        checked += 1
+finally:
+    shutil.rmtree(tmpd)
+
 print(f"lint: {checked} witnesses and SARIF documents checked, {failures} failed")
 sys.exit(1 if failures else 0)

@@ -7,6 +7,7 @@
 #ifndef PORTC_TABLE_FORMAT_H
 #define PORTC_TABLE_FORMAT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define PTAB_MAGIC "PORTCTAB"
@@ -24,6 +25,13 @@ enum { PTAB_PROTO, PTAB_SRC, PTAB_SPORT, PTAB_DST, PTAB_DPORT, PTAB_TYPE, PTAB_D
 /* Node kinds. */
 enum { PTAB_INNER = 0, PTAB_LEAF = 1, PTAB_CUT = 2 };
 #define PTAB_CUT_BITS_MAX 20
+/* The most nodes a walk from a root to its leaf visits, both included: the
+ * builder cuts no deeper, and loaders refuse a deeper tree (a valid-looking
+ * chain of many nodes would make every lookup crawl). */
+#define PTAB_MAX_DEPTH 64
+/* The largest table file a loader accepts (1 GiB; a 100k-rule ClassBench
+ * set makes about 70 MB). A bigger file is refused before it is read. */
+#define PTAB_MAX_FILE_SIZE ((uint64_t)1 << 30)
 
 struct ptab_header {
 	char magic[8];			/* "PORTCTAB" */
@@ -90,6 +98,16 @@ struct ptab_node {
 	uint32_t reserved2;
 	uint64_t thr[2];		/* lo word, hi word */
 };
+
+/* The CRC-32C (Castagnoli) of the file, as header.crc32c holds it:
+ * portc_crc32c(0, file, size) with crc32c taken as 0. libportc's. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+uint32_t portc_crc32c(uint32_t crc, const void *buf, size_t len);
+#ifdef __cplusplus
+}
+#endif
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct ptab_header) == 200, "the header is 200 bytes");

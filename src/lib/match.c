@@ -132,8 +132,6 @@ struct portc_table {
 
 /* ---- CRC-32C (Castagnoli), bitwise-table: the writer uses it too -------- */
 
-uint32_t portc_crc32c(uint32_t crc, const void *buf, size_t len);
-
 uint32_t portc_crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	static uint32_t table[256];
@@ -176,6 +174,47 @@ static bool section_ok(uint64_t file_size, uint64_t off, uint64_t n, uint64_t si
 	if (n && size > (file_size - off) / n)
 		return false;
 	return true;
+}
+
+/* No walk is longer than PTAB_MAX_DEPTH nodes. Children come after their
+ * node (checked before this), so one pass in node order sees every node
+ * after all its parents and gives it its deepest walk. */
+static int check_depth(const struct portc_table *t, char *err, size_t errlen)
+{
+	const struct ptab_header *h = t->h;
+	uint8_t *depth = calloc(h->nnodes ? h->nnodes : 1, 1);
+	if (!depth)
+		return fail(err, errlen, "out of memory");
+	for (int f = 0; f < 2; f++)
+		for (int k = 0; k < PTAB_TREES; k++)
+			if (h->root[f][k] != PTAB_NO_TREE)
+				depth[h->root[f][k]] = 1;
+	int r = 0;
+	for (uint32_t i = 0; i < h->nnodes && r == 0; i++) {
+		const struct ptab_node *n = &t->nodes[i];
+		uint8_t below = (uint8_t)(depth[i] + 1);
+		if (!depth[i] || n->kind == PTAB_LEAF)
+			continue;
+		if (below > PTAB_MAX_DEPTH) {
+			r = fail(err, errlen, "node %u: a tree deeper than %d nodes (no portc "
+				 "builds one)", i, PTAB_MAX_DEPTH);
+			break;
+		}
+		if (n->kind == PTAB_INNER) {
+			if (depth[n->a] < below)
+				depth[n->a] = below;
+			if (depth[n->b] < below)
+				depth[n->b] = below;
+		} else {
+			for (uint32_t j = 0; j < 1u << n->bits; j++) {
+				uint32_t c = t->index[n->a + j];
+				if (depth[c] < below)
+					depth[c] = below;
+			}
+		}
+	}
+	free(depth);
+	return r;
 }
 
 static int check(struct portc_table *t, size_t len, char *err, size_t errlen)
@@ -270,7 +309,7 @@ static int check(struct portc_table *t, size_t len, char *err, size_t errlen)
 		for (int k = 0; k < PTAB_TREES; k++)
 			if (h->root[f][k] != PTAB_NO_TREE && h->root[f][k] >= h->nnodes)
 				return fail(err, errlen, "a root of the IPv%d trees is out of range", f ? 6 : 4);
-	return 0;
+	return check_depth(t, err, errlen);
 }
 
 /* A bound as n bits: above 2^n - 1 no IPv4 field reaches it. */
@@ -535,6 +574,9 @@ int portc_table_load(const void *buf, size_t len, struct portc_table **out, char
 	*out = NULL;
 	if (!buf)
 		return fail(err, errlen, "no table");
+	if ((uint64_t)len > PTAB_MAX_FILE_SIZE)
+		return fail(err, errlen, "%zu bytes: a portc table is at most %llu bytes", len,
+			    (unsigned long long)PTAB_MAX_FILE_SIZE);
 	struct portc_table *t = calloc(1, sizeof *t);
 	/* malloc's alignment is at least 8: the sections' offsets are too */
 	if (!t || !(t->mem = malloc(len ? len : 1))) {
@@ -553,40 +595,59 @@ int portc_table_load(const void *buf, size_t len, struct portc_table **out, char
 	return 0;
 }
 
+/* The header first: a file that is not a table, or claims more than the
+ * bound, or is not the size it claims, is refused before the rest is read
+ * (a loader handed /dev/zero or a 10 GB log must not swallow it). */
 int portc_table_open(const char *path, struct portc_table **out, char *err, size_t errlen)
 {
 	*out = NULL;
 	FILE *fp = fopen(path, "rb");
 	if (!fp)
 		return fail(err, errlen, "%s: %s", path, strerror(errno));
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap);
-	size_t got;
-	while (buf && (got = fread(buf + len, 1, cap - len, fp)) > 0) {
-		len += got;
-		if (len == cap) {
-			char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
+	struct ptab_header h;
+	size_t got = fread(&h, 1, sizeof h, fp);
+	const char *why = NULL;
+	if (got < sizeof h)
+		why = ferror(fp) ? "cannot read the table" : "not a portc table: shorter than a header";
+	else if (memcmp(h.magic, PTAB_MAGIC, 8) != 0)
+		why = "not a portc table (bad magic)";
+	else if (h.file_size > PTAB_MAX_FILE_SIZE)
+		why = "the table claims more bytes than a portc table may have";
+	else if (h.file_size < sizeof h)
+		why = "the table's size field is smaller than its header";
+	if (why) {
+		fclose(fp);
+		return fail(err, errlen, "%s: %s", path, why);
 	}
+	size_t len = (size_t)h.file_size;
+	char *buf = malloc(len + 1);
+	if (!buf) {
+		fclose(fp);
+		return fail(err, errlen, "%s: out of memory for a %zu-byte table", path, len);
+	}
+	memcpy(buf, &h, sizeof h);
+	/* one byte more than claimed: a longer file is found out here */
+	size_t rest = fread(buf + sizeof h, 1, len + 1 - sizeof h, fp);
 	bool bad = ferror(fp);
 	fclose(fp);
-	if (!buf || bad) {
+	if (bad) {
 		free(buf);
 		return fail(err, errlen, "%s: cannot read the table", path);
 	}
-	int r = portc_table_load(buf, len, out, err, errlen);
+	int r;
+	if (sizeof h + rest != len) {
+		r = fail(err, errlen, "%s: the file is %s than the %zu bytes its header gives "
+			 "(truncated or appended to?)", path, sizeof h + rest < len ? "shorter" : "longer",
+			 len);
+		free(buf);
+		return r;
+	}
+	r = portc_table_load(buf, len, out, err, errlen);
 	free(buf);
 	if (r != 0 && err && errlen) {
-		char why[256];
-		snprintf(why, sizeof why, "%s", err);
-		snprintf(err, errlen, "%s: %s", path, why);
+		char why2[256];
+		snprintf(why2, sizeof why2, "%s", err);
+		snprintf(err, errlen, "%s: %s", path, why2);
 	}
 	return r;
 }

@@ -1,20 +1,27 @@
 #!/bin/sh
-# run.sh SECONDS [replay] - build the libFuzzer target with clang (ASan and
-# UBSan on) and fuzz the front end for SECONDS, seeded with every policy in
-# the tree. "replay" only runs the seeds and the saved corpus once: the
-# quick regression `make check` does.
+# run.sh SECONDS [replay] - build the libFuzzer targets with clang (ASan and
+# UBSan on) and fuzz each for SECONDS:
+#   fuzz_front  the front end (parse, check, lower, fmt), seeded with every
+#               policy in the tree
+#   fuzz_table  libportc's loader and lookups, seeded with the tables of
+#               the bundled policies and the golden cases
+# "replay" only runs the seeds and the saved corpora once: the quick
+# regression `make check` does.
 set -eu
 secs=${1:-60}
 mode=${2:-fuzz}
 B=build-fuzz
 command -v clang >/dev/null 2>&1 || { echo "fuzz: SKIP: clang is not installed"; exit 0; }
-mkdir -p $B/obj $B/corpus
+mkdir -p $B/obj $B/corpus $B/corpus-table
 make -s --no-print-directory BUILD=$B CC=clang \
 	CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
-	$B/libportc-core.a $B/libportc.a
-clang -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-Iinclude -I$B -D_GNU_SOURCE -o $B/fuzz_front tests/fuzz/fuzz_front.c \
-	$B/libportc-core.a $B/libportc.a -lcidr -ljansson
+	LDFLAGS="-fsanitize=address,undefined" \
+	$B/libportc-core.a $B/libportc.a $B/portc
+for t in fuzz_front fuzz_table; do
+	clang -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Iinclude -I$B -D_GNU_SOURCE -o $B/$t tests/fuzz/$t.c \
+		$B/libportc-core.a $B/libportc.a -lcidr -ljansson
+done
 seeds=$B/seeds
 rm -rf "$seeds" && mkdir -p "$seeds"
 i=0
@@ -22,11 +29,34 @@ for f in $(find tests/golden tests/bad tests/fuzz/regressions policies stdlib do
 	i=$((i + 1))
 	cp "$f" "$seeds/seed$i.pol"
 done
+# real tables: every bundled and golden policy that compiles on its own
+tseeds=$B/seeds-table
+rm -rf "$tseeds" && mkdir -p "$tseeds"
+i=0
+for f in policies/*.pol tests/golden/query/*.pol tests/golden/ir/*.pol tests/golden/nft/*.pol; do
+	i=$((i + 1))
+	# shellcheck disable=SC2046
+	ASAN_OPTIONS=detect_leaks=0 PORTC_PATH=stdlib $B/portc compile -t table \
+		$(sed -n "s|^$f ||p" tests/kernel/policies.args 2>/dev/null) \
+		-o "$tseeds/t$i.ptab" "$f" >/dev/null 2>&1 || true
+done
+ntables=$(ls "$tseeds" | wc -l)
+[ "$ntables" -gt 3 ] || { echo "fuzz: only $ntables seed tables were made"; exit 1; }
 export ASAN_OPTIONS=detect_leaks=1
 if [ "$mode" = replay ]; then
 	$B/fuzz_front -runs=0 $B/corpus "$seeds" >$B/fuzz.log 2>&1 || { tail -40 $B/fuzz.log; exit 1; }
-	echo "fuzz replay: $(ls "$seeds" | wc -l) seed inputs, no crash"
+	$B/fuzz_table -runs=0 $B/corpus-table "$tseeds" >$B/fuzz-table.log 2>&1 ||
+		{ tail -40 $B/fuzz-table.log; exit 1; }
+	echo "fuzz replay: $(ls "$seeds" | wc -l) seed policies and $ntables seed tables, no crash"
 else
+	st=0
+	echo "fuzz_front, $secs s:"
 	$B/fuzz_front -max_total_time="$secs" -max_len=4096 -timeout=10 \
-		$B/corpus "$seeds" 2>&1 | tail -5
+		$B/corpus "$seeds" >$B/fuzz.log 2>&1 || st=1
+	tail -3 $B/fuzz.log
+	echo "fuzz_table, $secs s:"
+	$B/fuzz_table -max_total_time="$secs" -max_len=262144 -timeout=10 \
+		$B/corpus-table "$tseeds" >$B/fuzz-table.log 2>&1 || st=1
+	tail -3 $B/fuzz-table.log
+	[ $st = 0 ] || { echo "fuzz: a target failed; see $B/fuzz.log and $B/fuzz-table.log"; exit 1; }
 fi

@@ -76,6 +76,58 @@ static void test_parse_ipv6(void **state)
 	assert_string_equal(addr_format(6, p.addr, buf, sizeof buf), "2001:db8::1");
 }
 
+/* RFC 4291 section 2.2: what libcidr takes and rewrites (nine groups keep
+ * the last eight, a second '::', a lone trailing ':') must be refused, and
+ * every legal spelling must mean exactly the address inet_pton reads. */
+static void test_reject_malformed_ipv6(void **state)
+{
+	(void)state;
+	static const char *bad[] = {
+		"2001:db8:0:0:0:0:0:0:1", "1:2:3:4:5:6:7:8:9", "1::2::3", "1:2:3:4:5:6:7:8::",
+		"::1:2:3:4:5:6:7:8", "2001:db8:::1", "2001:db8::::::::::::::::::::::::1",
+		":1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:", "2001:db8::1:/64", "2001:db8::12345",
+		"1:2:3:4:5:6:7", "::192.0.2.1:1", "1:2:3:4:5:6:7:192.0.2.1", "::ffff:192.0.2",
+		"::ffff:192.0.02.1", "2001:db8::1..2", "2001:db8::/129", "2001:db8::/032", ":", ":::",
+		"2001:db8::g", "1:2:3:4:5:6:7:8/", "::/-1",
+	};
+	struct prefix p;
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		const char *why = addr_parse(bad[i], &p, NULL);
+		if (!why)
+			fail_msg("accepted '%s'", bad[i]);
+	}
+}
+
+static void test_parse_ipv6_forms(void **state)
+{
+	(void)state;
+	static const struct { const char *text; u128 hi, lo; int len; } good[] = {
+		{ "2001:db8:0:0:0:0:0:1", 0x20010db800000000ULL, 1, 128 },
+		{ "2001:0db8:0000::0001", 0x20010db800000000ULL, 1, 128 },
+		{ "1:2:3:4:5:6:7::", 0x0001000200030004ULL, 0x0005000600070000ULL, 128 },
+		{ "::2:3:4:5:6:7:8", 0x0000000200030004ULL, 0x0005000600070008ULL, 128 },
+		{ "::", 0, 0, 128 },
+		{ "::/0", 0, 0, 0 },
+		{ "::ffff:192.0.2.1", 0, 0x0000ffffc0000201ULL, 128 },
+		{ "1:2:3:4:5:6:192.0.2.1", 0x0001000200030004ULL, 0x00050006c0000201ULL, 128 },
+		{ "2001:DB8::/32", 0x20010db800000000ULL, 0, 32 },
+	};
+	struct prefix p;
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+		const char *why = addr_parse(good[i].text, &p, NULL);
+		if (why)
+			fail_msg("refused '%s': %s", good[i].text, why);
+		assert_int_equal(p.family, 6);
+		assert_int_equal(p.len, good[i].len);
+		assert_true(p.addr == ((good[i].hi << 64) | good[i].lo));
+	}
+	int fam;
+	u128 a;
+	assert_null(addr_parse_host("2001:db8::1", &fam, &a));
+	assert_non_null(addr_parse_host("2001:db8::/32", &fam, &a));
+	assert_non_null(addr_parse_host("2001:db8:0:0:0:0:0:0:1", &fam, &a));
+}
+
 static struct ivset set(struct arena *a, const u128 *pairs, size_t n)
 {
 	struct iv v[16];
@@ -169,6 +221,8 @@ int main(void)
 		cmocka_unit_test(test_host_bits),
 		cmocka_unit_test(test_reject_ambiguous_ipv4),
 		cmocka_unit_test(test_parse_ipv6),
+		cmocka_unit_test(test_reject_malformed_ipv6),
+		cmocka_unit_test(test_parse_ipv6_forms),
 		cmocka_unit_test(test_ivset_normalize_merges),
 		cmocka_unit_test(test_ivset_algebra),
 		cmocka_unit_test(test_ivset_to_prefixes),

@@ -169,12 +169,127 @@ static void test_chunk_edges(void **state)
 	table_free(&t);
 }
 
+/* A table whose one tree is a chain of n inner nodes ending in a leaf,
+ * checksummed: every field valid, only its depth hostile. */
+static char *chain_table(uint32_t n, size_t *len)
+{
+	size_t off_rules = sizeof(struct ptab_header);
+	size_t off_entries = off_rules + sizeof(struct ptab_rule);
+	size_t off_nodes = off_entries + sizeof(struct ptab_entry);
+	size_t off_leaf = off_nodes + (size_t)(n + 1) * sizeof(struct ptab_node);
+	size_t off_index = off_leaf + 8;
+	*len = off_index;
+	char *buf = calloc(1, *len);
+	struct ptab_header *h = (struct ptab_header *)buf;
+	memcpy(h->magic, PTAB_MAGIC, 8);
+	h->version = PTAB_VERSION;
+	h->header_size = sizeof *h;
+	h->file_size = *len;
+	h->nrules = 1;
+	h->nentries = 1;
+	h->nnodes = n + 1;
+	h->nleaf = 1;
+	h->first6 = 1;
+	h->default_action = 1;
+	for (int f = 0; f < 2; f++)
+		for (int k = 0; k < PTAB_TREES; k++)
+			h->root[f][k] = PTAB_NO_TREE;
+	h->root[0][0] = 0;
+	h->off_rules = off_rules;
+	h->off_entries = off_entries;
+	h->off_nodes = off_nodes;
+	h->off_leaf = off_leaf;
+	h->off_index = off_index;
+	struct ptab_rule *r = (struct ptab_rule *)(buf + off_rules);
+	r->dscp = PTAB_NO_DSCP;
+	struct ptab_entry *e = (struct ptab_entry *)(buf + off_entries);
+	for (int d = 0; d < PTAB_DIMS; d++)
+		e->d[d].hi[0] = e->d[d].hi[1] = UINT64_MAX;
+	struct ptab_node *nodes = (struct ptab_node *)(buf + off_nodes);
+	for (uint32_t i = 0; i < n; i++)
+		nodes[i] = (struct ptab_node){ .kind = PTAB_INNER, .dim = PTAB_DPORT, .a = i + 1,
+					       .b = i + 1, .thr = { 1000 + i, 0 } };
+	nodes[n] = (struct ptab_node){ .kind = PTAB_LEAF, .a = 0, .b = 1 };
+	h->crc32c = portc_crc32c(0, buf, *len);
+	return buf;
+}
+
+/* The builder never makes a walk longer than PTAB_MAX_DEPTH nodes, and the
+ * loader refuses one that is: a chain of 400,000 nodes used to load, and
+ * then every lookup walked all of it. The deepest legal chain loads. */
+static void test_loader_refuses_deep_trees(void **state)
+{
+	(void)state;
+	size_t len;
+	char err[256] = "";
+	struct portc_table *t = NULL;
+	char *ok = chain_table(PTAB_MAX_DEPTH - 1, &len);
+	assert_int_equal(portc_table_load(ok, len, &t, err, sizeof err), 0);
+	portc_table_free(t);
+	free(ok);
+	static const uint32_t deep[] = { PTAB_MAX_DEPTH, 1000, 400000 };
+	for (size_t i = 0; i < sizeof deep / sizeof *deep; i++) {
+		char *bad = chain_table(deep[i], &len);
+		t = NULL;
+		err[0] = '\0';
+		assert_int_equal(portc_table_load(bad, len, &t, err, sizeof err), -1);
+		assert_null(t);
+		assert_non_null(strstr(err, "deeper than"));
+		free(bad);
+	}
+}
+
+/* portc_table_open reads the header first: a file that is not a table,
+ * or is larger than the bound or than its header says, is refused with
+ * the file named, before it is read whole. */
+static void test_open_checks_size_first(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_table.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[64], err[256];
+	snprintf(path, sizeof path, "%s/t.ptab", dir);
+	struct portc_table *t = NULL;
+	size_t len;
+	char *good = chain_table(3, &len);
+	FILE *fp = fopen(path, "wb");
+	fwrite(good, 1, len, fp);
+	fclose(fp);
+	assert_int_equal(portc_table_open(path, &t, err, sizeof err), 0);
+	portc_table_free(t);
+	/* appended to: longer than its header says */
+	fp = fopen(path, "ab");
+	fputs("trailing", fp);
+	fclose(fp);
+	assert_int_equal(portc_table_open(path, &t, err, sizeof err), -1);
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, "longer"));
+	/* a header claiming more than the bound */
+	struct ptab_header *h = (struct ptab_header *)good;
+	h->file_size = PTAB_MAX_FILE_SIZE + 1;
+	fp = fopen(path, "wb");
+	fwrite(good, 1, len, fp);
+	fclose(fp);
+	assert_int_equal(portc_table_open(path, &t, err, sizeof err), -1);
+	assert_non_null(strstr(err, "more bytes than"));
+	/* not a table at all, and a directory */
+	assert_int_equal(portc_table_open("/dev/zero", &t, err, sizeof err), -1);
+	assert_non_null(strstr(err, "/dev/zero"));
+	assert_int_equal(portc_table_open(dir, &t, err, sizeof err), -1);
+	assert_int_equal(portc_table_load(good, (size_t)PTAB_MAX_FILE_SIZE + 1, &t, err, sizeof err), -1);
+	unlink(path);
+	rmdir(dir);
+	free(good);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_settling_rules),
 		cmocka_unit_test(test_ipv6_cut_below_shared_prefix),
 		cmocka_unit_test(test_chunk_edges),
+		cmocka_unit_test(test_loader_refuses_deep_trees),
+		cmocka_unit_test(test_open_checks_size_first),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,22 @@
+/* jsonout.h - strings for JSON and SARIF that always go out.
+ *
+ * jansson refuses a string that is not UTF-8 (json_string returns NULL,
+ * and a json_pack with it fails whole), so a file name in another
+ * encoding would silently drop the field, or the whole finding. Every
+ * string of ours that can hold outside text goes through these. */
+#ifndef PORTC_JSONOUT_H
+#define PORTC_JSONOUT_H
+
+#include <jansson.h>
+
+/* The string as JSON; a byte that is not part of valid UTF-8 is written as
+ * the four characters \xNN (so "caf\xe9.pol" stays readable and distinct).
+ * Never NULL. */
+json_t *json_text(const char *s);
+
+/* A path as a URI reference for SARIF's artifactLocation.uri (RFC 3986):
+ * unreserved characters and '/' kept, every other byte percent-encoded
+ * (a space as %20, a non-ASCII byte as %E9). */
+json_t *json_uri(const char *path);
+
+#endif
