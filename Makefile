@@ -9,14 +9,16 @@
 #   make fuzz       build the parser fuzzer and run it for a while
 #   make install    install under $(PREFIX) (DESTDIR honoured)
 #
-# Build dependencies are checked first (scripts/deps.sh): as root on Debian
-# they are installed with apt-get, elsewhere the install command is printed.
+# Build dependencies are checked first (scripts/deps.sh), the tests' own
+# tools only by the check targets: as root on Debian they are installed with
+# apt-get, elsewhere the install command is printed.
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 DATADIR   ?= $(PREFIX)/share/portc
 MANDIR    ?= $(PREFIX)/share/man
+DOCDIR    ?= $(PREFIX)/share/doc/portc
 LIBDIR    ?= $(PREFIX)/lib
 INCDIR    ?= $(PREFIX)/include
 DESTDIR   ?=
@@ -59,13 +61,16 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 KTOOLS    := $(BUILD)/tests/pkt $(BUILD)/tests/diffgen
 TTOOLS    := $(BUILD)/tests/tablecheck
 
-.PHONY: all deps deps-bench check check-unit check-golden check-kernel check-sanitize demo docs bench bench-lint bench-table bench-sets bench-ab fuzz install clean
+.PHONY: all deps deps-test deps-bench check check-unit check-golden check-kernel check-sanitize demo docs bench bench-lint bench-table bench-sets bench-ab fuzz install clean
 .DEFAULT_GOAL := all
 
 all: deps $(PORTC) $(LIB_A) $(LIB_SO)
 
 deps:
-	@sh scripts/deps.sh
+	@sh scripts/deps.sh build
+# the tests' own tools (nft, iptables, clang, valgrind, ...), for make check
+deps-test: deps
+	@sh scripts/deps.sh test
 
 # Everything built waits for the dependency check, also under make -j.
 $(BUILD)/.dir: | deps
@@ -82,6 +87,15 @@ $(BUILD)/parser.o: $(BUILD)/parser.c
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 $(BUILD)/lexer.o: $(BUILD)/lexer.c
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -Wno-unused-function -c -o $@ $<
+
+# The stdlib's installed path is compiled into load.o: a stamp holding it
+# rebuilds load.o when PREFIX or DATADIR changes (`make install
+# PREFIX=/usr` after a plain `make` must not keep /usr/local).
+$(BUILD)/datadir.stamp: FORCE | $(BUILD)/.dir
+	@echo '$(DATADIR)' | cmp -s - $@ 2>/dev/null || echo '$(DATADIR)' > $@
+$(BUILD)/load.o: $(BUILD)/datadir.stamp
+.PHONY: FORCE
+FORCE:
 
 $(BUILD)/%.o: src/%.c $(BUILD)/parser.h | $(BUILD)/.dir
 	$(CC) $(ALL_CFLAGS) $(WARN) $(CPPFLAGS) -MMD -MP -c -o $@ $<
@@ -119,10 +133,10 @@ $(BUILD)/tests/tablecheck: tests/table/tablecheck.c $(CORE) $(LIB_A) | $(BUILD)/
 
 # ---- tests ----------------------------------------------------------------
 
-check: all $(UNIT_BINS) $(KTOOLS) $(TTOOLS)
+check: deps-test all $(UNIT_BINS) $(KTOOLS) $(TTOOLS)
 	@sh tests/run-all.sh $(BUILD)
 
-check-kernel: all $(KTOOLS)
+check-kernel: deps-test all $(KTOOLS)
 	@bash tests/kernel/run.sh $(BUILD)
 
 check-unit: all $(UNIT_BINS)
@@ -133,7 +147,7 @@ check-golden: all
 
 # The suites that exercise the front end and the loader on bad input, on a
 # build with ASan and UBSan (build-san); CI runs it after `make check`.
-check-sanitize:
+check-sanitize: deps-test
 	@$(MAKE) --no-print-directory SANITIZE=1 check-unit check-golden
 	@sh tests/run-bad.sh build-san/portc
 	@sh tests/run-outfiles.sh build-san/portc
@@ -194,7 +208,7 @@ $(BUILD)/bench/peakrss: bench/peakrss.c
 # ---- fuzzing ----------------------------------------------------------------
 
 FUZZ_SECONDS ?= 60
-fuzz: deps
+fuzz: deps-test
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # ---- install ----------------------------------------------------------------
@@ -203,7 +217,11 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/stdlib $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(PORTC) $(DESTDIR)$(BINDIR)/portc
 	cd stdlib && find . -name '*.pol' -exec install -D -m 644 {} $(DESTDIR)$(DATADIR)/stdlib/{} \;
-	install -m 644 docs/portc.1 $(DESTDIR)$(MANDIR)/man1/portc.1
+	sed 's|docs/language.md|$(DOCDIR)/language.md|' docs/portc.1 > $(BUILD)/portc.1
+	install -m 644 $(BUILD)/portc.1 $(DESTDIR)$(MANDIR)/man1/portc.1
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 644 docs/language.md docs/cli.md docs/lint.md docs/stdlib.md docs/table-format.md \
+		$(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/portc
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libportc.a
 	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/libportc.so.1

@@ -1,9 +1,13 @@
 #!/bin/sh
-# deps.sh - make sure the build dependencies are here.
+# deps.sh [build|test|bench] - make sure the dependencies are here.
 #
-# Checks for every tool and library the build and the tests use. What is
-# missing is installed with apt-get when running as root on Debian; anywhere
-# else the exact command to run is printed and the build stops.
+#   build (default)  what `make`, `make demo` and `make install` need
+#   test             what `make check` needs beyond the build
+#   bench            what `make bench` needs beyond the build
+#
+# What is missing is installed with apt-get when running as root on Debian;
+# anywhere else the exact command to run is printed and the build stops.
+# A plain `make` never installs test tools.
 set -u
 
 # package:how-to-detect pairs; "cmd:NAME" looks for a program, "h:PATH" for
@@ -15,12 +19,13 @@ flex:cmd:flex
 bison:cmd:bison
 libcidr-dev:h:libcidr.h
 libjansson-dev:h:jansson.h
-libcmocka-dev:h:cmocka.h
 pkg-config:cmd:pkg-config
 "
-# Needed by the tests, not by the build: the kernel tests load rulesets into
+# Needed by the tests, not by the build: cmocka for the units, clang for the
+# fuzz targets, valgrind, and the tools with which the kernel tests load rulesets into
 # network namespaces and send real packets through them.
 TEST_NEEDS="
+libcmocka-dev:h:cmocka.h
 nftables:cmd:nft
 iptables:cmd:iptables-restore
 ipset:cmd:ipset
@@ -57,12 +62,12 @@ check_list() {
 	done
 }
 
-if [ "${1:-}" = bench ]; then
-	check_list "$BENCH_NEEDS"
-else
-	check_list "$NEEDS"
-	check_list "$TEST_NEEDS"
-fi
+case ${1:-build} in
+build) check_list "$NEEDS" ;;
+test) check_list "$TEST_NEEDS" ;;
+bench) check_list "$BENCH_NEEDS" ;;
+*) echo "deps: usage: deps.sh [build|test|bench]" >&2; exit 2 ;;
+esac
 [ -z "$missing" ] && exit 0
 
 cmd="apt-get install -y$missing"
