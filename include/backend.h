@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "diag.h"
 #include "ir.h"
@@ -23,6 +24,10 @@ struct emit_opts {
 	bool ndp;			/* accept IPv6 neighbour discovery (hop limit 255) */
 };
 
+/* What --stats reports. The counts are the ruleset backends' (a matching
+ * table fills the first two); each backend writes its own sentence into
+ * text (backend_stats_rules for the ruleset ones), which `compile --stats`
+ * prints after "policy NAME (TARGET): ". */
 struct emit_stats {
 	unsigned source_rules;		/* rules in the policy, rulesets expanded */
 	unsigned ir_rules;		/* after splitting per protocol and direction */
@@ -30,10 +35,11 @@ struct emit_stats {
 	unsigned set_elements;		/* elements of named and anonymous sets and maps */
 	unsigned merged_rules;		/* IR rules that went into a shared lookup */
 	unsigned left_out;		/* unenforceable rules, emitted as comments */
-	/* a matching table's (-t table, -t c) */
-	unsigned table_entries, table_nodes, table_depth;
-	size_t table_bytes;
+	struct strbuf text;		/* the backend's --stats sentence (sb_init'ed by the caller) */
 };
+
+/* The --stats sentence of a ruleset backend, from the counts. */
+void backend_stats_rules(struct emit_stats *st);
 
 /* One output file of a backend. With -o OUT it is written to OUT followed
  * by its suffix; on stdout, files are separated by a comment line. */
@@ -47,7 +53,7 @@ struct emit_file {
 
 struct backend {
 	const char *name;
-	const char *summary;
+	const char *summary;		/* a line of `portc help compile` */
 	bool binary;			/* bytes, not text: never to a terminal */
 	/* Fills files[0..*nfiles). Returns false (with a diagnostic) when the
 	 * policy cannot be expressed in this target. */
@@ -57,13 +63,14 @@ struct backend {
 };
 
 const struct backend *backend_find(const char *name);
-/* "nftables, iptables" */
+/* "nftables, iptables, ..." */
 const char *backend_names(void);
+/* The targets with their summaries, as option help lines. */
+void backend_help(FILE *fp);
 
-extern const struct backend backend_nftables;
-extern const struct backend backend_iptables;
-extern const struct backend backend_table;
-extern const struct backend backend_c;
+#define B(id) extern const struct backend backend_##id;
+#include "backends.def"
+#undef B
 
 const char *hook_name(enum hook h);
 

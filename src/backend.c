@@ -8,10 +8,9 @@
 #include "addr.h"
 
 static const struct backend *const backends[] = {
-	&backend_nftables,
-	&backend_iptables,
-	&backend_table,
-	&backend_c,
+#define B(id) &backend_##id,
+#include "backends.def"
+#undef B
 };
 
 const struct backend *backend_find(const char *name)
@@ -33,6 +32,23 @@ const char *backend_names(void)
 		}
 	}
 	return buf;
+}
+
+void backend_help(FILE *fp)
+{
+	fputs("  -t TARGET          one of:\n", fp);
+	for (size_t i = 0; i < ARRAY_LEN(backends); i++)
+		fprintf(fp, "                       %-10s %s\n", backends[i]->name, backends[i]->summary);
+}
+
+void backend_stats_rules(struct emit_stats *st)
+{
+	double share = st->ir_rules ? 100.0 * st->merged_rules / st->ir_rules : 0.0;
+	sb_printf(&st->text, "%u input rules, %u after expansion, %u emitted rules, %u set elements, "
+		  "%u of %u rules (%.0f%%) merged into lookups", st->source_rules, st->ir_rules,
+		  st->emitted_rules, st->set_elements, st->merged_rules, st->ir_rules, share);
+	if (st->left_out)
+		sb_printf(&st->text, ", %u left out (unenforceable)", st->left_out);
 }
 
 const char *hook_name(enum hook h)

@@ -59,26 +59,6 @@ static int write_outputs(const char *out, struct emit_file *files, size_t n, boo
 	return EXIT_OK;
 }
 
-static void print_stats(const struct ir_policy *pol, const struct backend *be,
-			const struct emit_stats *st)
-{
-	if (st->table_bytes) {
-		fprintf(stderr, "policy %s (%s): %u input rules, %u after expansion, %u boxes, "
-			"%u tree nodes, depth %u, %zu bytes\n", pol->name, be->name, st->source_rules,
-			st->ir_rules, st->table_entries, st->table_nodes, st->table_depth,
-			st->table_bytes);
-		return;
-	}
-	double share = st->ir_rules ? 100.0 * st->merged_rules / st->ir_rules : 0.0;
-	fprintf(stderr, "policy %s (%s): %u input rules, %u after expansion, %u emitted rules, "
-		"%u set elements, %u of %u rules (%.0f%%) merged into lookups",
-		pol->name, be->name, st->source_rules, st->ir_rules, st->emitted_rules,
-		st->set_elements, st->merged_rules, st->ir_rules, share);
-	if (st->left_out)
-		fprintf(stderr, ", %u left out (unenforceable)", st->left_out);
-	fputc('\n', stderr);
-}
-
 int cmd_compile(struct cli_opts *o)
 {
 	if (!o->target) {
@@ -111,14 +91,16 @@ int cmd_compile(struct cli_opts *o)
 		struct emit_file files[EMIT_MAX_FILES];
 		size_t n = 0;
 		struct emit_stats st = { 0 };
+		sb_init(&st.text);
 		if (!be->emit(pol, &eo, files, &n, &st, &d)) {
 			diag_flush(&d, stderr);
 			r = EXIT_ERRORS;
 		} else {
 			r = write_outputs(o->output, files, n, be->binary);
 			if (r == EXIT_OK && o->stats)
-				print_stats(pol, be, &st);
+				fprintf(stderr, "policy %s (%s): %s\n", pol->name, be->name, st.text.s);
 		}
+		sb_free(&st.text);
 		for (size_t i = 0; i < n; i++)
 			sb_free(&files[i].text);
 	}

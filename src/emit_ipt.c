@@ -370,6 +370,7 @@ static bool ipt_emit(const struct ir_policy *pol, const struct emit_opts *opts,
 		sb_printf(s, "swap %s_new %s\ndestroy %s_new\n", set->ident, set->ident, set->ident);
 	}
 	addr_sets_free(&t.sets);
+	backend_stats_rules(st);
 	return true;
 }
 

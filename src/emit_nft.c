@@ -538,6 +538,7 @@ static bool nft_emit(const struct ir_policy *pol, const struct emit_opts *opts,
 	sb_free(&n.body);
 	sb_free(&n.aux);
 	addr_sets_free(&n.sets);
+	backend_stats_rules(st);
 	return true;
 }
 

@@ -12,10 +12,9 @@ static void fill_stats(const struct ir_policy *pol, const struct table_stats *ts
 {
 	st->source_rules = pol->nsource;
 	st->ir_rules = (unsigned)pol->nrules;
-	st->table_entries = (unsigned)ts->entries;
-	st->table_nodes = (unsigned)ts->nodes;
-	st->table_depth = ts->depth;
-	st->table_bytes = ts->bytes;
+	sb_printf(&st->text, "%u input rules, %u after expansion, %u boxes, %u tree nodes, depth %u, "
+		  "%zu bytes", st->source_rules, st->ir_rules, (unsigned)ts->entries,
+		  (unsigned)ts->nodes, ts->depth, ts->bytes);
 }
 
 static bool emit_table(const struct ir_policy *pol, const struct emit_opts *opts,

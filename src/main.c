@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "cli.h"
 
 #ifndef PORTC_VERSION
@@ -23,13 +24,11 @@
 const struct cli_spec cli_commands[] = {
 	{ "compile", cmd_compile, "compile -t TARGET [options] FILE [-o OUT]",
 	  "compile a policy to a deployable ruleset",
-	  "  -t TARGET          nftables (one table for nft -f) or iptables (files for\n"
-	  "                     iptables-restore, ip6tables-restore and ipset restore)\n"
 	  H_INCLUDE H_WARN
 	  "  -p POLICY          the policy to compile (needed when a file has several)\n"
 	  "  --hook=HOOK        input (default), output or forward\n"
-	  "  -o OUT             write OUT (nftables) or OUT.v4, OUT.v6, OUT.ipset (iptables)\n"
-	  "                     atomically, instead of stdout\n"
+	  "  -o OUT             write OUT (OUT.v4, OUT.v6, OUT.ipset for iptables) instead\n"
+	  "                     of stdout, atomically; a device or /dev/stdout in place\n"
 	  "  --stats            print rule and set counts, and how many rules became lookups\n"
 	  "  --no-ndp           do not accept IPv6 neighbour discovery (hop limit 255)\n",
 	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_OUTPUT | CLI_OPT_TARGET, 1, 1 },
@@ -76,8 +75,13 @@ const size_t cli_ncommands = ARRAY_LEN(cli_commands);
 void cli_usage(const struct cli_spec *spec, FILE *fp)
 {
 	fprintf(fp, "usage: portc %s\n\n%s.\n\n", spec->synopsis, spec->summary);
+	if ((spec->help && *spec->help) || (spec->opts & CLI_OPT_TARGET))
+		fputs("options:\n", fp);
+	/* the targets come from the backend registry, so they cannot drift */
+	if (spec->opts & CLI_OPT_TARGET)
+		backend_help(fp);
 	if (spec->help && *spec->help)
-		fprintf(fp, "options:\n%s", spec->help);
+		fputs(spec->help, fp);
 }
 
 static void usage_all(FILE *fp)

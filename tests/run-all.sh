@@ -16,6 +16,7 @@ suite() {
 }
 suite unit sh tests/run-unit.sh "$B"
 suite golden sh tests/run-golden.sh "$P"
+suite new-backend sh tests/run-new-backend.sh
 suite bad-inputs sh tests/run-bad.sh "$P"
 suite valgrind sh tests/run-valgrind.sh "$B"
 suite outfiles sh tests/run-outfiles.sh "$P"

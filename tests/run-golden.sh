@@ -80,16 +80,28 @@ for f in tests/golden/fmt/*.pol; do
 	fi
 done
 
-#   tests/golden/nft/X.pol    `portc compile -t nftables X.pol` -> X.expected
-#   tests/golden/ipt/X.pol    `portc compile -t iptables X.pol` -> X.expected
-for kind in nft:nftables ipt:iptables; do
-	for f in tests/golden/${kind%%:*}/*.pol; do
+#   tests/golden/TARGET/X.pol `portc compile -t TARGET X.pol` -> X.expected, for
+#                             every backend that has such a directory: the
+#                             targets are read from `portc help compile`, which
+#                             lists the backend registry (include/backends.def)
+targets=$($PORTC help compile | sed -n 's/^                       \([a-z0-9_]*\) .*/\1/p')
+[ -n "$targets" ] || { echo "FAIL: no targets in 'portc help compile'"; fail=$((fail + 1)); }
+for target in $targets; do
+	[ -d "tests/golden/$target" ] || continue
+	for f in tests/golden/"$target"/*.pol; do
 		exp=${f%.pol}.expected
 		# shellcheck disable=SC2046
-		$PORTC compile -t "${kind#*:}" $(args_of "$f") "$f" >"$tmp/out" 2>&1
+		$PORTC compile -t "$target" $(args_of "$f") "$f" >"$tmp/out" 2>&1
 		echo "exit $?" >>"$tmp/out"
 		compare "$f" "$exp" "$tmp/out"
 	done
+done
+for d in tests/golden/*/; do
+	d=$(basename "$d")
+	case " diag lint ir fmt query $(echo $targets) " in
+	*" $d "*) ;;
+	*) echo "FAIL tests/golden/$d: no suite of that name (nor a backend)"; fail=$((fail + 1)) ;;
+	esac
 done
 
 for f in tests/golden/query/*.pol; do

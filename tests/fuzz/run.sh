@@ -33,7 +33,7 @@ done
 tseeds=$B/seeds-table
 rm -rf "$tseeds" && mkdir -p "$tseeds"
 i=0
-for f in policies/*.pol tests/golden/query/*.pol tests/golden/ir/*.pol tests/golden/nft/*.pol; do
+for f in policies/*.pol tests/golden/query/*.pol tests/golden/ir/*.pol tests/golden/nftables/*.pol; do
 	i=$((i + 1))
 	# shellcheck disable=SC2046
 	ASAN_OPTIONS=detect_leaks=0 PORTC_PATH=stdlib $B/portc compile -t table \

@@ -126,7 +126,7 @@ load() { # ns backend out
 # ---- load ---------------------------------------------------------------
 
 suite_load() {
-	for pol in policies/*.pol tests/kernel/*.pol tests/golden/nft/*.pol tests/golden/ipt/*.pol; do
+	for pol in policies/*.pol tests/kernel/*.pol tests/golden/nftables/*.pol tests/golden/iptables/*.pol; do
 		for be in nftables iptables; do
 			out=$tmp/load
 			if ! compile "$be" "$pol" "$out"; then
