@@ -597,6 +597,72 @@ static void append_token_name(struct strbuf *sb, yysymbol_kind_t k)
 		sb_puts(sb, name);
 }
 
+/* The action a word from another tool means: iptables' ACCEPT and DROP,
+ * Cisco's permit, pf's pass and block, a typo or the wrong case. */
+static const char *action_for(const char *w)
+{
+	static const struct { const char *word, *action; } words[] = {
+		{ "permit", "allow" }, { "accept", "allow" }, { "pass", "allow" },
+		{ "drop", "deny" }, { "block", "deny" }, { "refuse", "reject" },
+	};
+	char low[16];
+	size_t n = strlen(w);
+	if (n >= sizeof low)
+		return NULL;
+	for (size_t i = 0; i <= n; i++)
+		low[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] - 'A' + 'a' : w[i]);
+	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+		if (strcmp(low, words[i].word) == 0)
+			return words[i].action;
+	static const char *const actions[] = { "allow", "deny", "reject" };
+	for (size_t i = 0; i < 3; i++)
+		if (edit_distance(low, actions[i], 2) <= 2 && n >= 3)
+			return actions[i];
+	return NULL;
+}
+
+/* A word where a rule's action belongs that is one in another tool's
+ * language, or a misspelt one: said as such, with the fix. */
+static bool report_action_word(struct parse_ctx *ctx, struct loc loc, const char *word)
+{
+	const char *fix = action_for(word);
+	if (!fix)
+		return false;
+	parse_error_at(ctx, loc, "unknown action '%s'; did you mean '%s'? (the actions are "
+		       "allow, deny and reject)", word, fix);
+	if (!ctx->stop)
+		diag_fixit(ctx->diag, fix);
+	return true;
+}
+
+/* "1024:65535" after a protocol: iptables' range. The loc is the ':'. */
+static bool report_colon_range(struct parse_ctx *ctx, struct loc colon)
+{
+	size_t len;
+	const char *line = source_line(colon.src, colon.line, &len);
+	size_t at = source_col_offset(line, len, colon.col);
+	size_t lo = at, hi = at + 1;
+	while (lo > 0 && line[lo - 1] >= '0' && line[lo - 1] <= '9')
+		lo--;
+	while (hi < len && line[hi] >= '0' && line[hi] <= '9')
+		hi++;
+	if (lo == at || hi == at + 1)
+		return false;
+	struct loc r = colon;
+	r.col -= (uint32_t)(at - lo);
+	r.end_col = colon.col + (uint32_t)(hi - at);
+	parse_error_at(ctx, r, "'%.*s' is iptables' way of writing a port range; write '%.*s-%.*s'",
+		       (int)(hi - lo), line + lo, (int)(at - lo), line + lo, (int)(hi - at - 1),
+		       line + at + 1);
+	if (!ctx->stop) {
+		char fix[32];
+		snprintf(fix, sizeof fix, "%.*s-%.*s", (int)(at - lo), line + lo, (int)(hi - at - 1),
+			 line + at + 1);
+		diag_fixit(ctx->diag, fix);
+	}
+	return true;
+}
+
 /* "expected ';' before 'allow'", in GCC's words. */
 static int yyreport_syntax_error(const yypcontext_t *pc, yyscan_t scanner, struct parse_ctx *ctx)
 {
@@ -607,6 +673,27 @@ static int yyreport_syntax_error(const yypcontext_t *pc, yyscan_t scanner, struc
 	int n = yypcontext_expected_tokens(pc, expected, YYNTOKENS);
 	yysymbol_kind_t got = yypcontext_token(pc);
 	struct loc loc = *yypcontext_location(pc);
+	bool want_action = false, want_list = false;
+	for (int i = 0; i < n; i++) {
+		want_action |= expected[i] == YYSYMBOL_ALLOW;
+		want_list |= expected[i] == YYSYMBOL_NUM || strcmp(yysymbol_name(expected[i]), "','") == 0;
+	}
+	if (got == YYSYMBOL_ID && want_action && loc.line == loc.end_line) {
+		size_t len;
+		const char *line = source_line(loc.src, loc.line, &len);
+		size_t from = source_col_offset(line, len, loc.col);
+		size_t to = source_col_offset(line, len, loc.end_col);
+		char word[32];
+		if (to > from && to - from < sizeof word) {
+			memcpy(word, line + from, to - from);
+			word[to - from] = '\0';
+			if (report_action_word(ctx, loc, word))
+				return 0;
+		}
+	}
+	if (strcmp(yysymbol_name(got), "':'") == 0 && (want_list || n > 0) &&
+	    loc_valid(ctx->before_last) && report_colon_range(ctx, loc))
+		return 0;
 	bool want_semi = false, want_net = false, want_close = false;
 	for (int i = 0; i < n; i++) {
 		const char *name = yysymbol_name(expected[i]);

@@ -35,6 +35,7 @@ struct parse_ctx {
 	unsigned nerrors;
 	bool stop;		/* error cap or nesting limit hit: feed EOF */
 	size_t junk_end;	/* end offset of the last stray byte reported */
+	bool skip_line;		/* the rest of the line is a mistaken comment ("//") */
 	size_t offset;		/* bytes consumed so far */
 	/* results */
 	struct ast_file *file;
