@@ -209,6 +209,10 @@ static void bad_option(struct parse_ctx *ctx, const char *word, struct loc loc)
 	if (strcmp(word, "port") == 0 || strcmp(word, "dport") == 0 || strcmp(word, "ports") == 0)
 		parse_error_at(ctx, loc, "'%s' is not a rule option; write the protocol and its "
 			       "ports, as in 'tcp 443' or 'udp 5060-5080'", word);
+	else if (strcmp(word, "comment") == 0 || strcmp(word, "note") == 0 ||
+		 strcmp(word, "description") == 0 || strcmp(word, "remark") == 0)
+		parse_error_at(ctx, loc, "'%s' is not a rule option; a rule's note is a string "
+			       "on its own, as in 'allow a -> b tcp 443 \"why\";'", word);
 	else
 		parse_error_at(ctx, loc, "'%s' is not a rule option; to use a service by name "
 			       "write 'service %s'", word, word);
@@ -291,6 +295,17 @@ item
 /* import "std/services"; */
 import
 	: IMPORT STRING ';'		{
+		$$ = mk(ctx, N_IMPORT, @$);
+		$$->u.import.path = $2.text;
+	}
+	/* the ';' forgotten: said once, and what follows parses as it is,
+	 * where error recovery would swallow the next definition too */
+	| IMPORT STRING			{
+		struct loc at = @2;
+		at.line = at.end_line;
+		at.col = at.end_col;
+		at.end_col = at.col + 1;
+		parse_error_at(ctx, at, "expected ';' after the import");
 		$$ = mk(ctx, N_IMPORT, @$);
 		$$->u.import.path = $2.text;
 	}
@@ -673,6 +688,13 @@ static int yyreport_syntax_error(const yypcontext_t *pc, yyscan_t scanner, struc
 	int n = yypcontext_expected_tokens(pc, expected, YYNTOKENS);
 	yysymbol_kind_t got = yypcontext_token(pc);
 	struct loc loc = *yypcontext_location(pc);
+	/* Recovery from a group's missing comma ends at the group's '}', and
+	 * the ';' after it is then unexpected: not a second mistake. */
+	bool follow_on = ctx->after_group_error && strcmp(yysymbol_name(got), "';'") == 0 &&
+			 loc.line <= ctx->group_error_line + 1;
+	ctx->after_group_error = false;
+	if (follow_on)
+		return 0;
 	bool want_action = false, want_list = false;
 	for (int i = 0; i < n; i++) {
 		want_action |= expected[i] == YYSYMBOL_ALLOW;
@@ -694,6 +716,28 @@ static int yyreport_syntax_error(const yypcontext_t *pc, yyscan_t scanner, struc
 	if (strcmp(yysymbol_name(got), "':'") == 0 && (want_list || n > 0) &&
 	    loc_valid(ctx->before_last) && report_colon_range(ctx, loc))
 		return 0;
+	bool want_arrow = false, want_comma = false, want_brace = false;
+	for (int i = 0; i < n; i++) {
+		want_arrow |= expected[i] == YYSYMBOL_ARROW;
+		want_comma |= strcmp(yysymbol_name(expected[i]), "','") == 0;
+		want_brace |= strcmp(yysymbol_name(expected[i]), "'}'") == 0;
+	}
+	if (want_arrow && strcmp(yysymbol_name(got), "','") == 0) {
+		parse_error_at(ctx, loc, "a rule has one source and one destination; for several, "
+			       "write a group, as in '{ a, b } -> c'");
+		return 0;
+	}
+	/* inside { ... } after an entry, another entry: the comma is missing
+	 * (with "comma_opt" reduced by default, '}' may be all that is
+	 * expected here) */
+	if (want_brace && (want_comma || n == 1) && ctx->depth > 0 &&
+	    (got == YYSYMBOL_ADDR || got == YYSYMBOL_ID) && loc_valid(ctx->before_last)) {
+		parse_error_at(ctx, loc, "expected ',' before this entry: the entries of a group are "
+			       "separated by commas");
+		ctx->after_group_error = true;
+		ctx->group_error_line = loc.line;
+		return 0;
+	}
 	bool want_semi = false, want_net = false, want_close = false;
 	for (int i = 0; i < n; i++) {
 		const char *name = yysymbol_name(expected[i]);

@@ -36,7 +36,13 @@ struct emit_stats {
 	unsigned merged_rules;		/* IR rules that went into a shared lookup */
 	unsigned left_out;		/* unenforceable rules, emitted as comments */
 	struct strbuf text;		/* the backend's --stats sentence (sb_init'ed by the caller) */
+	/* the same figures by name, for --stats --format=json (backend_stat) */
+	struct { const char *name; unsigned long long value; } named[12];
+	size_t nnamed;
 };
+
+/* Adds a named figure to --stats --format=json. */
+void backend_stat(struct emit_stats *st, const char *name, unsigned long long value);
 
 /* The --stats sentence of a ruleset backend, from the counts. */
 void backend_stats_rules(struct emit_stats *st);

@@ -25,6 +25,7 @@ struct cli_opts {
 	const char *table;		/* --table */
 	const char *icmp_type;		/* --icmp-type */
 	bool check_only;		/* fmt --check */
+	bool diff;			/* fmt --diff */
 	bool write;			/* fmt -w */
 	bool stats;			/* compile --stats */
 	bool no_ndp;			/* compile --no-ndp */

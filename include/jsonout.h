@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "diag.h"
+
 /* The string as JSON; a byte that is not part of valid UTF-8 is written as
  * the four characters \xNN (so "caf\xe9.pol" stays readable and distinct).
  * Never NULL. */
@@ -18,5 +20,14 @@ json_t *json_text(const char *s);
  * unreserved characters and '/' kept, every other byte percent-encoded
  * (a space as %20, a non-ASCII byte as %E9). */
 json_t *json_uri(const char *path);
+
+/* Diagnostics as JSON objects: a record's name ("error" or the -W name),
+ * level, message, location ({file, line, column, end_line, end_column}
+ * or null), notes, witness and suppression, as docs/cli.md gives them. */
+const char *diag_level_text(enum diag_level l);
+const char *diag_rule_name(const struct diag_record *r);
+json_t *loc_json(struct loc l);
+json_t *witness_json(const struct diag_record *r);
+json_t *finding_json(const struct diag_record *r);
 
 #endif

@@ -36,6 +36,8 @@ struct parse_ctx {
 	bool stop;		/* error cap or nesting limit hit: feed EOF */
 	size_t junk_end;	/* end offset of the last stray byte reported */
 	bool skip_line;		/* the rest of the line is a mistaken comment ("//") */
+	bool after_group_error;	/* the last syntax error was a group's missing comma */
+	uint32_t group_error_line;	/* ... on this line */
 	size_t offset;		/* bytes consumed so far */
 	/* results */
 	struct ast_file *file;

@@ -20,7 +20,7 @@ struct define {
 struct unit_opts {
 	const char **incdirs;		/* -I, in order */
 	size_t nincdirs;
-	struct define *defines;		/* -D, in order; the last one of a name wins */
+	struct define *defines;		/* -D, in order; a name at most once (main.c) */
 	size_t ndefines;
 	bool require_params;		/* a parameter without value is an error */
 };

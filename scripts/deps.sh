@@ -38,6 +38,7 @@ libclang-rt-14-dev:f:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuz
 python3:cmd:python3
 python3-jsonschema:f:/usr/lib/python3/dist-packages/jsonschema/__init__.py
 valgrind:cmd:valgrind
+patch:cmd:patch
 "
 
 # Needed by `make bench` only: DPDK's rte_acl, the classifier the matching

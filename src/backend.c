@@ -41,8 +41,23 @@ void backend_help(FILE *fp)
 		fprintf(fp, "                       %-10s %s\n", backends[i]->name, backends[i]->summary);
 }
 
+void backend_stat(struct emit_stats *st, const char *name, unsigned long long value)
+{
+	if (st->nnamed == ARRAY_LEN(st->named))
+		BUG("more than %zu named figures", ARRAY_LEN(st->named));
+	st->named[st->nnamed].name = name;
+	st->named[st->nnamed].value = value;
+	st->nnamed++;
+}
+
 void backend_stats_rules(struct emit_stats *st)
 {
+	backend_stat(st, "input_rules", st->source_rules);
+	backend_stat(st, "expanded_rules", st->ir_rules);
+	backend_stat(st, "emitted_rules", st->emitted_rules);
+	backend_stat(st, "set_elements", st->set_elements);
+	backend_stat(st, "merged_rules", st->merged_rules);
+	backend_stat(st, "left_out", st->left_out);
 	double share = st->ir_rules ? 100.0 * st->merged_rules / st->ir_rules : 0.0;
 	sb_printf(&st->text, "%u input rules, %u after expansion, %u emitted rules, %u set elements, "
 		  "%u of %u rules (%.0f%%) merged into lookups", st->source_rules, st->ir_rules,

@@ -1,7 +1,11 @@
-/* cmd_check.c - portc check: run the front end over each file. */
+/* cmd_check.c - portc check: run the front end over each file; its
+ * diagnostics as GCC-style text, or (--format=json) as one JSON document
+ * built as lint's is (jsonout.h). */
+#include <jansson.h>
 #include <string.h>
 
 #include "cli.h"
+#include "jsonout.h"
 
 int cmd_check(struct cli_opts *o)
 {
@@ -9,6 +13,20 @@ int cmd_check(struct cli_opts *o)
 		diag_plain("--dump takes ast or ir");
 		return EXIT_USAGE;
 	}
+	const char *fmt = o->format ? o->format : "text";
+	bool json = strcmp(fmt, "json") == 0;
+	if (!json && strcmp(fmt, "text") != 0) {
+		diag_plain("--format takes text or json");
+		return EXIT_USAGE;
+	}
+	if (json && o->dump) {
+		diag_plain("--dump and --format=json exclude each other");
+		return EXIT_USAGE;
+	}
+	o->collect_diags = json;
+	if (json)
+		o->diag.color = false;
+	json_t *all = json_array();
 	bool want_ir = o->dump && strcmp(o->dump, "ir") == 0;
 	int worst = EXIT_OK;
 	/* Each file is its own compilation: two files may well define the
@@ -24,10 +42,24 @@ int cmd_check(struct cli_opts *o)
 			else
 				ast_dump(u.files[u.nfiles - 1], stdout);
 		}
+		/* the records die with d: convert them now */
+		for (size_t k = 0; json && k < d.nrecs; k++)
+			json_array_append_new(all, finding_json(d.recs[k]));
 		unit_free(&u);
 		diag_free(&d);
 		if (r > worst)
 			worst = r;
+	}
+	if (json) {
+		json_t *doc = json_pack("{s:s, s:i, s:o, s:s}", "tool", "portc check", "version", 1,
+					"diagnostics", all, "result", worst == EXIT_OK ? "ok" :
+					worst == EXIT_ERRORS ? "errors" : "usage");
+		if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2)) != 0)
+			worst = EXIT_USAGE;
+		putchar('\n');
+		json_decref(doc);
+	} else {
+		json_decref(all);
 	}
 	return worst;
 }

@@ -4,12 +4,14 @@
  * as one set (outfile.h): a failed compile leaves every file as it was, and
  * never half of one or half of a set. */
 #include <errno.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "backend.h"
 #include "cli.h"
+#include "jsonout.h"
 #include "outfile.h"
 
 static int write_outputs(const char *out, struct emit_file *files, size_t n, bool binary)
@@ -59,10 +61,31 @@ static int write_outputs(const char *out, struct emit_file *files, size_t n, boo
 	return EXIT_OK;
 }
 
+/* --stats: a sentence on stderr, or (--format=json) one JSON object of the
+ * named figures, also on stderr, so that stdout stays the ruleset. */
+static void print_stats(const struct ir_policy *pol, const struct backend *be,
+			const struct emit_stats *st, const char *format)
+{
+	if (!format || strcmp(format, "json") != 0) {
+		fprintf(stderr, "policy %s (%s): %s\n", pol->name, be->name, st->text.s);
+		return;
+	}
+	json_t *o = json_pack("{s:o, s:s}", "policy", json_text(pol->name), "target", be->name);
+	for (size_t i = 0; i < st->nnamed; i++)
+		json_object_set_new(o, st->named[i].name, json_integer((json_int_t)st->named[i].value));
+	json_dumpf(o, stderr, JSON_COMPACT);
+	fputc('\n', stderr);
+	json_decref(o);
+}
+
 int cmd_compile(struct cli_opts *o)
 {
 	if (!o->target) {
 		diag_plain("compile needs a target: -t %s", backend_names());
+		return EXIT_USAGE;
+	}
+	if (o->format && (strcmp(o->format, "json") != 0 && strcmp(o->format, "text") != 0)) {
+		diag_plain("--format (of --stats) takes text or json");
 		return EXIT_USAGE;
 	}
 	const struct backend *be = backend_find(o->target);
@@ -98,7 +121,7 @@ int cmd_compile(struct cli_opts *o)
 		} else {
 			r = write_outputs(o->output, files, n, be->binary);
 			if (r == EXIT_OK && o->stats)
-				fprintf(stderr, "policy %s (%s): %s\n", pol->name, be->name, st.text.s);
+				print_stats(pol, be, &st, o->format);
 		}
 		sb_free(&st.text);
 		for (size_t i = 0; i < n; i++)

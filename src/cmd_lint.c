@@ -15,56 +15,6 @@
 #define PORTC_VERSION "0.0-dev"
 #endif
 
-static const char *level_text(enum diag_level l)
-{
-	return l == DIAG_ERROR ? "error" : l == DIAG_WARNING ? "warning" : "note";
-}
-
-static json_t *loc_json(struct loc l)
-{
-	if (!loc_valid(l))
-		return json_null();
-	return json_pack("{s:o, s:i, s:i, s:i, s:i}", "file", json_text(l.src->name), "line", (json_int_t)l.line,
-			 "column", (json_int_t)l.col, "end_line", (json_int_t)l.end_line,
-			 "end_column", (json_int_t)l.end_col);
-}
-
-static const char *rule_name(const struct diag_record *r)
-{
-	return r->warn == W_NONE ? "error" : warn_table[r->warn].name;
-}
-
-static json_t *witness_json(const struct diag_record *r)
-{
-	const struct witness *w = r->witness;
-	struct strbuf sb = { 0 };
-	sb_init(&sb);
-	packet_format(&w->pkt, &sb);
-	json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:b}", "packet", sb.s, "matches", loc_json(w->matches),
-			      "also_matches", loc_json(w->other), "decided_by", loc_json(w->decided_by),
-			      "same_without", w->same_without);
-	sb_free(&sb);
-	return o;
-}
-
-static json_t *finding_json(const struct diag_record *r)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "name", json_string(rule_name(r)));
-	json_object_set_new(o, "level", json_string(level_text(r->level)));
-	json_object_set_new(o, "message", json_text(r->msg));
-	json_object_set_new(o, "location", loc_json(r->loc));
-	json_t *notes = json_array();
-	for (size_t i = 0; i < r->nnotes; i++)
-		json_array_append_new(notes, json_pack("{s:o, s:o}", "message", json_text(r->notes[i]->msg),
-						       "location", loc_json(r->notes[i]->loc)));
-	json_object_set_new(o, "notes", notes);
-	json_object_set_new(o, "witness", r->witness ? witness_json(r) : json_null());
-	json_object_set_new(o, "suppressed", r->suppressed ?
-			    json_pack("{s:o}", "reason", json_text(r->suppressed)) : json_null());
-	return o;
-}
-
 /* ---- SARIF ---------------------------------------------------------------- */
 
 static json_t *sarif_location(struct loc l, const char *msg, int id)
@@ -98,7 +48,7 @@ static json_t *sarif_rules(void)
 						       warn_table[w].name, "name", warn_table[w].name,
 						       "shortDescription", "text", warn_table[w].summary,
 						       "helpUri", uri, "defaultConfiguration", "level",
-						       level_text(warn_table[w].level)));
+						       diag_level_text(warn_table[w].level)));
 	}
 	return rules;
 }
@@ -106,9 +56,9 @@ static json_t *sarif_rules(void)
 static json_t *sarif_result(const struct diag_record *r)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "ruleId", json_string(rule_name(r)));
+	json_object_set_new(o, "ruleId", json_string(diag_rule_name(r)));
 	json_object_set_new(o, "ruleIndex", json_integer(r->warn == W_NONE ? 0 : r->warn + 1));
-	json_object_set_new(o, "level", json_string(level_text(r->level)));
+	json_object_set_new(o, "level", json_string(diag_level_text(r->level)));
 	struct strbuf m = { 0 };
 	sb_init(&m);
 	sb_puts(&m, r->msg);

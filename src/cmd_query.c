@@ -65,7 +65,14 @@ static int parse_packet(struct cli_opts *o, struct packet *p)
 		if (t < 0) {
 			int v = packet_parse_proto(o->icmp_type);	/* any 0..255 number */
 			if (v < 0 || proto_by_name(o->icmp_type) >= 0) {
-				diag_plain("unknown ICMP type '%s'", o->icmp_type);
+				const char *hint = icmp_type_suggest(p->family, o->icmp_type);
+				const char *kind = p->family == 6 ? "ICMPv6" : "ICMP";
+				if (hint)
+					diag_plain("unknown %s type '%s'; did you mean '%s'?", kind,
+						   o->icmp_type, hint);
+				else
+					diag_plain("unknown %s type '%s' (a name such as echo-request, or "
+						   "a number 0..255)", kind, o->icmp_type);
 				return EXIT_USAGE;
 			}
 			t = v;

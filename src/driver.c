@@ -46,8 +46,30 @@ const struct ir_policy *driver_policy(const struct unit *u, const struct cli_opt
 	const char *root = u->nfiles ? u->files[u->nfiles - 1]->src->name : "";
 	if (o->policy) {
 		const struct ir_policy *p = ir_find_policy(&u->ir, o->policy);
-		if (!p)
-			diag_plain("%s: no policy named '%s'", root, o->policy);
+		if (!p) {
+			/* name what there is: the closest first, if one is close */
+			const char *best = NULL;
+			unsigned best_d = 3;
+			struct strbuf sb = { 0 };
+			sb_init(&sb);
+			for (size_t i = 0; i < u->ir.n; i++) {
+				const char *name = u->ir.policies[i].name;
+				sb_printf(&sb, "%s%s", sb.len ? ", " : "", name);
+				unsigned dist = edit_distance(o->policy, name, best_d - 1);
+				if (dist < best_d) {
+					best_d = dist;
+					best = name;
+				}
+			}
+			if (best)
+				diag_plain("%s: no policy named '%s'; did you mean '%s'? (the policies: %s)",
+					   root, o->policy, best, sb.s);
+			else if (sb.len)
+				diag_plain("%s: no policy named '%s'; the policies: %s", root, o->policy, sb.s);
+			else
+				diag_plain("%s: no policy named '%s', nor any other", root, o->policy);
+			sb_free(&sb);
+		}
 		return p;
 	}
 	/* Without -p, the one policy of the root file (libraries it imports

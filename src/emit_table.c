@@ -12,6 +12,12 @@ static void fill_stats(const struct ir_policy *pol, const struct table_stats *ts
 {
 	st->source_rules = pol->nsource;
 	st->ir_rules = (unsigned)pol->nrules;
+	backend_stat(st, "input_rules", st->source_rules);
+	backend_stat(st, "expanded_rules", st->ir_rules);
+	backend_stat(st, "boxes", ts->entries);
+	backend_stat(st, "tree_nodes", ts->nodes);
+	backend_stat(st, "depth", ts->depth);
+	backend_stat(st, "bytes", ts->bytes);
 	sb_printf(&st->text, "%u input rules, %u after expansion, %u boxes, %u tree nodes, depth %u, "
 		  "%zu bytes", st->source_rules, st->ir_rules, (unsigned)ts->entries,
 		  (unsigned)ts->nodes, ts->depth, ts->bytes);

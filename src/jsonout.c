@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "eval.h"
+#include "lint.h"
 #include "util.h"
 
 json_t *json_text(const char *s)
@@ -54,3 +56,57 @@ json_t *json_uri(const char *path)
 	sb_free(&sb);
 	return j;
 }
+
+/* ---- diagnostics as JSON (lint --format=json, check --format=json) ------ */
+
+const char *diag_level_text(enum diag_level l)
+{
+	return l == DIAG_ERROR ? "error" : l == DIAG_WARNING ? "warning" : "note";
+}
+
+json_t *loc_json(struct loc l)
+{
+	if (!loc_valid(l))
+		return json_null();
+	return json_pack("{s:o, s:i, s:i, s:i, s:i}", "file", json_text(l.src->name), "line", (json_int_t)l.line,
+			 "column", (json_int_t)l.col, "end_line", (json_int_t)l.end_line,
+			 "end_column", (json_int_t)l.end_col);
+}
+
+const char *diag_rule_name(const struct diag_record *r)
+{
+	return r->warn == W_NONE ? "error" : warn_table[r->warn].name;
+}
+
+json_t *witness_json(const struct diag_record *r)
+{
+	const struct witness *w = r->witness;
+	struct strbuf sb = { 0 };
+	sb_init(&sb);
+	packet_format(&w->pkt, &sb);
+	json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:b}", "packet", sb.s, "matches", loc_json(w->matches),
+			      "also_matches", loc_json(w->other), "decided_by", loc_json(w->decided_by),
+			      "same_without", w->same_without);
+	sb_free(&sb);
+	return o;
+}
+
+json_t *finding_json(const struct diag_record *r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(diag_rule_name(r)));
+	json_object_set_new(o, "level", json_string(diag_level_text(r->level)));
+	json_object_set_new(o, "message", json_text(r->msg));
+	json_object_set_new(o, "location", loc_json(r->loc));
+	json_t *notes = json_array();
+	for (size_t i = 0; i < r->nnotes; i++)
+		json_array_append_new(notes, json_pack("{s:o, s:o}", "message", json_text(r->notes[i]->msg),
+						       "location", loc_json(r->notes[i]->loc)));
+	json_object_set_new(o, "notes", notes);
+	json_object_set_new(o, "witness", r->witness ? witness_json(r) : json_null());
+	json_object_set_new(o, "fixit", json_text(r->fixit));
+	json_object_set_new(o, "suppressed", r->suppressed ?
+			    json_pack("{s:o}", "reason", json_text(r->suppressed)) : json_null());
+	return o;
+}
+

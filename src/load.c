@@ -342,6 +342,21 @@ bool load_text(struct unit *u, const char *name, const char *text, size_t len)
 
 bool load_unit(struct unit *u, const char *path)
 {
+	/* "-": the policy on standard input, named <stdin> in diagnostics;
+	 * its imports are found from the working directory */
+	if (strcmp(path, "-") == 0) {
+		char *text;
+		size_t len;
+		int e = read_file("/dev/stdin", MAX_FILE_SIZE, &text, &len);
+		if (e) {
+			diag_plain("cannot read standard input: %s", e == EFBIG ? "too large" : strerror(e));
+			u->root_unreadable = true;
+			return false;
+		}
+		bool ok = load_text(u, "<stdin>", text, len);
+		free(text);
+		return ok;
+	}
 	struct loader l = { .u = u };
 	l.ndirs = load_search_path(u, &l.dirs);
 	size_t errors = u->diag->errors;

@@ -47,6 +47,17 @@ static const char *family_text(unsigned f)
 	}
 }
 
+/* A side whose value was given with -D: the error is in a ruleset the user
+ * did not write, so point at the -D that made it so. */
+static void note_define(struct lower *l, const struct node *side, const struct env *env)
+{
+	const char *name = side_name(side, env);
+	const struct symbol *sym = name ? symtab_get(&l->u->syms, name) : NULL;
+	if (sym && sym->kind == SYM_PARAM && sym->override)
+		diag_note(l->u->diag, sym->override->loc, "'%s' is set here, by -D %s=%s", name, name,
+			  sym->override->loc.src->text);
+}
+
 static void note_via(struct lower *l)
 {
 	if (l->via)
@@ -110,6 +121,29 @@ static void emit(struct lower *l, struct node *r, const struct ir_rule *proto_ru
 	ir.via = l->via ? l->via->loc : (struct loc){ 0 };
 	ir.ruleset = l->ruleset;
 	ARR_PUSH(l->u->arena, l->rules, ir);
+}
+
+/* One side holds both families, the other one: the half of the first that
+ * the other lacks can never match (the spec: a rule matches within one
+ * family). Said, since a group that names an IPv6 server beside the IPv4
+ * one looks as if it were allowed. 'any' holds both families by design and
+ * is not said. Off by default (-Wfamily-half, -Wall): a dual-stack site
+ * talking to an IPv4-only host is the common case, and fine. */
+static void note_half_dropped(struct lower *l, const struct node *r, unsigned sf, unsigned df)
+{
+	if (sf != 3 && df != 3)
+		return;
+	if (sf == df || !(sf & df))
+		return;
+	const struct node *mixed = sf == 3 ? r->u.rule.src : r->u.rule.dst;
+	if (mixed->kind == N_NET_ANY)
+		return;
+	unsigned one = sf == 3 ? df : sf;
+	if (diag_warn(l->u->diag, W_FAMILY_HALF, mixed->loc, "the %s addresses of the %s can never "
+		      "match: the %s is %s", one == 1 ? "IPv6" : "IPv4",
+		      sf == 3 ? "source" : "destination", sf == 3 ? "destination" : "source",
+		      family_text(one)))
+		note_via(l);
 }
 
 static void lower_rule(struct lower *l, struct node *r, const struct env *env)
@@ -182,6 +216,7 @@ static void lower_rule(struct lower *l, struct node *r, const struct env *env)
 	const char *sname = side_name(r->u.rule.src, env);
 	const char *dname = side_name(r->u.rule.dst, env);
 	unsigned sf = families_of(&src), df = families_of(&dst);
+	note_half_dropped(l, r, sf, df);
 	size_t emitted = 0;
 	for (size_t i = 0; i < svc.n; i++) {
 		const struct svc_entry *e = &svc.v[i];
@@ -217,7 +252,9 @@ static void lower_rule(struct lower *l, struct node *r, const struct env *env)
 			diag_error(dg, r->loc, "this rule can never match: its source is %s and its "
 				   "destination %s", family_text(sf), family_text(df));
 			diag_note(dg, r->u.rule.src->loc, "the source is %s", family_text(sf));
+			note_define(l, r->u.rule.src, env);
 			diag_note(dg, r->u.rule.dst->loc, "the destination is %s", family_text(df));
+			note_define(l, r->u.rule.dst, env);
 		} else {
 			diag_error(dg, r->loc, "this rule can never match: its protocols are %s, "
 				   "but its addresses are %s",

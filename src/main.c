@@ -30,16 +30,22 @@ const struct cli_spec cli_commands[] = {
 	  "  -o OUT             write OUT (OUT.v4, OUT.v6, OUT.ipset for iptables) instead\n"
 	  "                     of stdout, atomically; a device or /dev/stdout in place\n"
 	  "  --stats            print rule and set counts, and how many rules became lookups\n"
+	  "  --format=text|json the --stats figures as a sentence (default) or JSON\n"
 	  "  --no-ndp           do not accept IPv6 neighbour discovery (hop limit 255)\n",
-	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_OUTPUT | CLI_OPT_TARGET, 1, 1 },
+	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_OUTPUT | CLI_OPT_TARGET |
+	  CLI_OPT_FORMAT, 1, 1 },
 	{ "check", cmd_check, "check [options] FILE...",
 	  "check policies: syntax, names, types, values",
 	  H_INCLUDE H_WARN
+	  "  --format=text|json the diagnostics as GCC-style text (default) or one JSON\n"
+	  "                     document, as lint's\n"
 	  "  --dump=ast|ir      print the syntax tree or the lowered IR of each file\n",
-	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_DUMP, 1, -1 },
-	{ "fmt", cmd_fmt, "fmt [--check | -w] FILE...",
+	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_DUMP | CLI_OPT_FORMAT, 1, -1 },
+	{ "fmt", cmd_fmt, "fmt [--check | --diff | -w] FILE...",
 	  "print policies in the canonical layout",
 	  "  --check            print nothing; exit 1 if a file is not formatted\n"
+	  "  --diff             print what fmt would change, as a unified diff; exit 1 if\n"
+	  "                     anything would\n"
 	  "  -w, --write        rewrite the files in place\n",
 	  CLI_OPT_FMT, 1, -1 },
 	{ "doc", cmd_doc, "doc [options] FILE [--format=md|html|dot] [-o OUT]",
@@ -89,8 +95,16 @@ static void usage_all(FILE *fp)
 	fputs("usage: portc COMMAND [options] ...\n\n"
 	      "portc compiles port policies: it checks them, evaluates packets against them\n"
 	      "and emits firewall rulesets.\n\ncommands:\n", fp);
-	for (size_t i = 0; i < cli_ncommands; i++)
-		fprintf(fp, "  %-9s %s\n", cli_commands[i].name, cli_commands[i].summary);
+	for (size_t i = 0; i < cli_ncommands; i++) {
+		/* a summary of two lines keeps its second under the first */
+		fprintf(fp, "  %-9s ", cli_commands[i].name);
+		for (const char *s = cli_commands[i].summary; *s; s++) {
+			fputc(*s, fp);
+			if (*s == '\n')
+				fputs("            ", fp);
+		}
+		fputc('\n', fp);
+	}
 	fputs("  help      show help for a command\n\n"
 	      "portc --version prints the version. Exit status: 0 clean, 1 errors in the input\n"
 	      "(or warnings under -Werror), 2 usage or I/O errors.\n", fp);
@@ -104,8 +118,25 @@ static const struct cli_spec *find_command(const char *name)
 	return NULL;
 }
 
+static void no_command(const char *name)
+{
+	const char *best = NULL;
+	unsigned best_d = 3;
+	for (size_t i = 0; i < cli_ncommands; i++) {
+		unsigned d = edit_distance(name, cli_commands[i].name, best_d - 1);
+		if (d < best_d) {
+			best_d = d;
+			best = cli_commands[i].name;
+		}
+	}
+	if (best)
+		diag_plain("no command '%s'; did you mean '%s'? (see 'portc help')", name, best);
+	else
+		diag_plain("no command '%s'; see 'portc help'", name);
+}
+
 enum {
-	OPT_COLOR = 256, OPT_FORMAT, OPT_DUMP, OPT_CHECK, OPT_HOOK, OPT_STATS,
+	OPT_COLOR = 256, OPT_FORMAT, OPT_DUMP, OPT_CHECK, OPT_DIFF, OPT_HOOK, OPT_STATS,
 	OPT_TABLE, OPT_ICMP_TYPE, OPT_NO_NDP, OPT_BRUTE, OPT_ALL,
 };
 
@@ -123,6 +154,16 @@ static bool parse_define(struct cli_opts *o, const char *arg)
 	char *name = xmalloc((size_t)(eq - arg) + 1);
 	memcpy(name, arg, (size_t)(eq - arg));
 	name[eq - arg] = '\0';
+	/* a second value would silently win over the first: say so instead
+	 * (the same value twice is harmless) */
+	for (size_t i = 0; i < o->ndefines; i++) {
+		if (strcmp(o->defines[i].name, name) == 0 && strcmp(o->defines[i].value, eq + 1) != 0) {
+			diag_plain("-D %s given twice, as '%s' and as '%s'; give it once", name,
+				   o->defines[i].value, eq + 1);
+			free(name);
+			return false;
+		}
+	}
 	o->defines[o->ndefines].name = name;
 	o->defines[o->ndefines].value = eq + 1;
 	o->ndefines++;
@@ -140,6 +181,7 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "dump", required_argument, NULL, OPT_DUMP },
 		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "diff", no_argument, NULL, OPT_DIFF },
 		{ "write", no_argument, NULL, 'w' },
 		{ "hook", required_argument, NULL, OPT_HOOK },
 		{ "stats", no_argument, NULL, OPT_STATS },
@@ -172,7 +214,7 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		case OPT_BRUTE: need = CLI_OPT_LINT; break;
 		case OPT_FORMAT: need = CLI_OPT_FORMAT; break;
 		case OPT_DUMP: need = CLI_OPT_DUMP; break;
-		case OPT_CHECK: case 'w': need = CLI_OPT_FMT; break;
+		case OPT_CHECK: case OPT_DIFF: case 'w': need = CLI_OPT_FMT; break;
 		case OPT_TABLE: case OPT_ICMP_TYPE: case OPT_ALL: need = CLI_OPT_QUERY; break;
 		case 'h':
 			cli_usage(spec, stdout);
@@ -231,6 +273,7 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		case OPT_FORMAT: o->format = optarg; break;
 		case OPT_DUMP: o->dump = optarg; break;
 		case OPT_CHECK: o->check_only = true; break;
+		case OPT_DIFF: o->diff = true; break;
 		case 'w': o->write = true; break;
 		case OPT_TABLE: o->table = optarg; break;
 		case OPT_ALL: o->all = true; break;
@@ -276,9 +319,14 @@ int main(int argc, char **argv)
 			usage_all(stdout);
 			return EXIT_OK;
 		}
+		if (strcmp(argv[2], "help") == 0) {
+			fputs("usage: portc help [COMMAND]\n\nshow the commands, or the options of "
+			      "COMMAND.\n", stdout);
+			return EXIT_OK;
+		}
 		const struct cli_spec *spec = find_command(argv[2]);
 		if (!spec) {
-			diag_plain("no command '%s'; see 'portc help'", argv[2]);
+			no_command(argv[2]);
 			return EXIT_USAGE;
 		}
 		cli_usage(spec, stdout);
@@ -286,7 +334,7 @@ int main(int argc, char **argv)
 	}
 	const struct cli_spec *spec = find_command(cmd);
 	if (!spec) {
-		diag_plain("no command '%s'; see 'portc help'", cmd);
+		no_command(cmd);
 		return EXIT_USAGE;
 	}
 	struct cli_opts o;

@@ -1,0 +1,103 @@
+#!/bin/sh
+# run-cli.sh PORTC - command-line conventions: '-' is standard input for
+# check, fmt, lint and query; `make install PREFIX=...` after a plain build
+# installs a portc that looks for its stdlib under that prefix, with the
+# documentation the man page names.
+set -u
+P=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export NO_COLOR=1
+fail=0
+n=0
+expect() { # what rc-wanted rc-got
+	n=$((n + 1))
+	[ "$2" = "$3" ] || { echo "FAIL: $1: exit $3, not $2"; fail=$((fail + 1)); return 1; }
+}
+has() { # what file pattern
+	n=$((n + 1))
+	grep -q -- "$3" "$2" || { echo "FAIL: $1: no '$3' in:"; head -5 "$2"; fail=$((fail + 1)); }
+}
+
+bad='policy p { default deny; allow any -> 192.0.2.0/24 tcp 99999; }'
+messy='policy p {  default deny; allow any -> 192.0.2.0/24 tcp 22;
+   allow any -> 192.0.2.0/25 tcp 22; }'
+echo "$bad" | "$P" check - >"$tmp/out" 2>&1
+expect "check - (an error)" 1 $?
+has "check -" "$tmp/out" '^<stdin>:1:56: error: port 99999'
+echo "$messy" | "$P" fmt - >"$tmp/out" 2>&1
+expect "fmt -" 0 $?
+has "fmt -" "$tmp/out" '^    allow any -> 192.0.2.0/24 tcp 22;$'
+echo "$messy" | "$P" fmt --check - >"$tmp/out" 2>&1
+expect "fmt --check -" 1 $?
+has "fmt --check -" "$tmp/out" '^<stdin>$'
+echo "$messy" | "$P" fmt -w - >"$tmp/out" 2>&1
+expect "fmt -w -" 2 $?
+has "fmt -w -" "$tmp/out" 'cannot rewrite standard input'
+echo "$messy" | "$P" lint - >"$tmp/out" 2>&1
+expect "lint -" 0 $?
+has "lint -" "$tmp/out" '^<stdin>:2:4: warning: this rule never matches'
+echo "$messy" | "$P" query --format=json - tcp 198.18.0.1:40000 192.0.2.1:22 >"$tmp/out" 2>&1
+expect "query -" 0 $?
+has "query -" "$tmp/out" '"file":"<stdin>","line":1'
+# imports of a policy on stdin are found from the working directory
+mkdir "$tmp/lib" && echo 'network web = 192.0.2.80;' >"$tmp/lib/nets.pol"
+(cd "$tmp" && printf 'import "lib/nets";\npolicy p { default deny; allow any -> web tcp 443; }\n' |
+	"$P" check -) >"$tmp/out" 2>&1
+expect "check - with an import" 0 $?
+
+# fmt --diff: a unified diff that patch takes, exit 1; nothing for a
+# formatted file, exit 0
+echo "$messy" >"$tmp/m.pol"
+(cd "$tmp" && "$P" fmt --diff m.pol) >"$tmp/m.diff" 2>&1
+expect "fmt --diff (changes)" 1 $?
+has "fmt --diff" "$tmp/m.diff" '^--- a/m.pol$'
+(cd "$tmp" && patch -s -p1 <m.diff) && "$P" fmt --check "$tmp/m.pol" >/dev/null 2>&1
+expect "fmt --diff applied with patch -p1 formats the file" 0 $?
+"$P" fmt --diff "$tmp/m.pol" >"$tmp/out" 2>&1
+expect "fmt --diff (formatted)" 0 $?
+[ -s "$tmp/out" ] && { echo "FAIL: fmt --diff of a formatted file printed something"; fail=$((fail + 1)); }
+# check --format=json: every diagnostic, its fix-it, the same exit status
+echo "$bad" | "$P" check --format=json - >"$tmp/out" 2>"$tmp/err"
+expect "check --format=json" 1 $?
+python3 - "$tmp/out" <<'PY' || { echo "FAIL: check --format=json"; fail=$((fail + 1)); }
+import json, sys
+doc = json.load(open(sys.argv[1]))
+d = doc["diagnostics"]
+assert doc["result"] == "errors", doc
+assert len(d) == 1 and d[0]["level"] == "error" and d[0]["location"]["line"] == 1, d
+assert d[0]["location"]["file"] == "<stdin>" and "99999" in d[0]["message"], d
+PY
+n=$((n + 1))
+printf 'policy p { default deny; allow 192.0.2.1 -> any tcp 80; }\n' |
+	"$P" check --format=json - >"$tmp/out" 2>&1
+expect "check --format=json (clean)" 0 $?
+has "check --format=json (clean)" "$tmp/out" '"result": "ok"'
+# compile --stats --format=json on stderr, the ruleset on stdout
+printf 'policy p { default deny; allow 192.0.2.1 -> any tcp 80; }\n' >"$tmp/s.pol"
+"$P" compile -t nftables --stats --format=json "$tmp/s.pol" >"$tmp/out" 2>"$tmp/err"
+expect "compile --stats --format=json" 0 $?
+has "compile --stats --format=json" "$tmp/err" '^{"policy":"p","target":"nftables","input_rules":1,'
+has "compile --stats --format=json: the ruleset" "$tmp/out" '^table inet portc_p'
+
+# make install PREFIX=/usr after a plain build: the stdlib path compiled
+# in follows PREFIX, and the man page names the installed docs
+if make -s BUILD="$tmp/b" "$tmp/b/portc" >"$tmp/build.log" 2>&1 &&
+	make -s BUILD="$tmp/b" install PREFIX=/usr DESTDIR="$tmp/root" >>"$tmp/build.log" 2>&1; then
+	n=$((n + 1))
+	grep -aq '/usr/share/portc/stdlib' "$tmp/root/usr/bin/portc" &&
+		! grep -aq '/usr/local/share/portc/stdlib' "$tmp/root/usr/bin/portc" ||
+		{ echo "FAIL: make install PREFIX=/usr kept another stdlib path"; fail=$((fail + 1)); }
+	has "installed man page" "$tmp/root/usr/share/man/man1/portc.1" '/usr/share/doc/portc/language.md'
+	for f in usr/share/doc/portc/language.md usr/lib/libportc.so.1 usr/lib/pkgconfig/portc.pc \
+		usr/include/portc/match.h usr/share/portc/stdlib/vendor/cisco-finesse.pol; do
+		n=$((n + 1))
+		[ -f "$tmp/root/$f" ] || { echo "FAIL: make install did not install $f"; fail=$((fail + 1)); }
+	done
+else
+	echo "FAIL: the build for make install failed:"
+	tail -5 "$tmp/build.log"
+	fail=$((fail + 1))
+fi
+echo "cli: $n checks, $fail failed"
+[ $fail = 0 ]
