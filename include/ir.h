@@ -29,6 +29,8 @@ struct ir_rule {
 	bool reverse;			/* the second direction of a '<->' rule */
 	const char *note;		/* NULL when the rule has none */
 	const char *service;		/* the service's name, when the rule names one */
+	const char *listener;		/* what names the listening end: the service, or the
+					 * port list of "tcp NAME" (lint's listener-collision) */
 	const char *src_name;		/* the network's name, when a side is one name */
 	const char *dst_name;
 	struct loc origin;		/* the rule in its source file */

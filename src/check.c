@@ -279,14 +279,31 @@ static void check_use(struct unit *u, struct sema *s, struct node *use)
 		bound[k] = a->u.arg.value;
 		sema_value(s, formals->v[k]->u.def.vk, a->u.arg.value, NULL);
 	}
-	for (size_t k = 0; k < formals->n && ok; k++) {
-		if (!bound[k] && !formals->v[k]->u.def.value) {
-			diag_error(u->diag, use->loc, "missing argument for parameter '%s' of ruleset '%s'",
-				   formals->v[k]->u.def.name, rs->name);
-			diag_note(u->diag, formals->v[k]->u.def.name_loc, "'%s' is declared here",
+	/* every missing argument in one error: a user learns them all at
+	 * once, not one compile at a time */
+	size_t missing = 0;
+	for (size_t k = 0; k < formals->n && ok; k++)
+		missing += !bound[k] && !formals->v[k]->u.def.value;
+	if (missing) {
+		struct strbuf names = { 0 };
+		sb_init(&names);
+		size_t seen = 0;
+		for (size_t k = 0; k < formals->n; k++) {
+			if (bound[k] || formals->v[k]->u.def.value)
+				continue;
+			seen++;
+			sb_printf(&names, "%s'%s'", seen == 1 ? "" : seen == missing ? " and " : ", ",
 				  formals->v[k]->u.def.name);
-			ok = false;
 		}
+		diag_error(u->diag, use->loc, "missing argument%s for parameter%s %s of ruleset '%s'",
+			   missing > 1 ? "s" : "", missing > 1 ? "s" : "", names.s, rs->name);
+		sb_free(&names);
+		for (size_t k = 0; k < formals->n; k++)
+			if (!bound[k] && !formals->v[k]->u.def.value)
+				diag_note(u->diag, formals->v[k]->u.def.name_loc, "'%s' is declared here, "
+					  "as %s", formals->v[k]->u.def.name,
+					  kind_article(formals->v[k]->u.def.vk));
+		ok = false;
 	}
 	if (ok)
 		use->u.use.bound = bound;

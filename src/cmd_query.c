@@ -92,8 +92,8 @@ static void print_matches(const struct ir_policy *pol, const struct packet *p)
 		const struct ir_rule *r = &pol->rules[i];
 		if (!ir_rule_matches(r, p))
 			continue;
-		printf("%s%s:%u:%u %s", any ? ", " : " ", r->origin.src->name, r->origin.line,
-		       r->origin.col, action_name(r->action));
+		printf("%s#%u %s:%u:%u %s", any ? ", " : " ", r->source + 1, r->origin.src->name,
+		       r->origin.line, r->origin.col, action_name(r->action));
 		any = true;
 	}
 	printf("%s\n", any ? "" : " none");
@@ -106,7 +106,8 @@ static json_t *matches_json(const struct ir_policy *pol, const struct packet *p)
 		const struct ir_rule *r = &pol->rules[i];
 		if (!ir_rule_matches(r, p))
 			continue;
-		json_array_append_new(a, json_pack("{s:o, s:i, s:i, s:s, s:o}", "file", json_text(r->origin.src->name),
+		json_array_append_new(a, json_pack("{s:i, s:o, s:i, s:i, s:s, s:o}", "number",
+						   (json_int_t)r->source + 1, "file", json_text(r->origin.src->name),
 						   "line", (json_int_t)r->origin.line, "column",
 						   (json_int_t)r->origin.col, "verdict", action_name(r->action),
 						   "dscp", r->action == ACT_ALLOW && r->dscp >= 0 ?
@@ -125,7 +126,8 @@ static void print_text(const struct ir_policy *pol, const struct verdict *v, con
 	printf("verdict: %s\n", action_name(v->action));
 	if (v->rule) {
 		const struct ir_rule *r = v->rule;
-		printf("rule:    %s:%u:%u", r->origin.src->name, r->origin.line, r->origin.col);
+		printf("rule:    #%u, %s:%u:%u", r->source + 1, r->origin.src->name, r->origin.line,
+		       r->origin.col);
 		if (r->ruleset)
 			printf(" (ruleset %s, used at %s:%u:%u)", r->ruleset, r->via.src->name,
 			       r->via.line, r->via.col);
@@ -153,6 +155,7 @@ static int print_json(const struct ir_policy *pol, const struct verdict *v, cons
 	if (v->rule) {
 		const struct ir_rule *r = v->rule;
 		json_t *rule = json_object();
+		json_object_set_new(rule, "number", json_integer(r->source + 1));
 		json_object_set_new(rule, "file", json_text(r->origin.src->name));
 		json_object_set_new(rule, "line", json_integer(r->origin.line));
 		json_object_set_new(rule, "column", json_integer(r->origin.col));
@@ -195,6 +198,7 @@ static int query_table(struct cli_opts *o, const struct packet *p, bool json)
 	packet_to_tuple(p, &k);
 	struct portc_result res;
 	portc_classify(t, &k, &res);
+	uint32_t number = portc_rule_number(t, res.rule);
 	portc_table_free(t);
 	struct strbuf sb = { 0 };
 	sb_init(&sb);
@@ -202,8 +206,9 @@ static int query_table(struct cli_opts *o, const struct packet *p, bool json)
 	const char *verdict = action_name((enum action)res.action);
 	bool dflt = res.rule == PORTC_DEFAULT_RULE;
 	if (json) {
-		json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "verdict", verdict, "packet", sb.s,
-				      "rule", dflt ? json_null() : json_integer(res.rule), "line",
+		json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "verdict", verdict, "packet", sb.s,
+				      "rule", dflt ? json_null() : json_integer(number), "index",
+				      dflt ? json_null() : json_integer(res.rule), "line",
 				      dflt ? json_null() : json_integer(res.line), "dscp",
 				      res.dscp >= 0 ? json_integer(res.dscp) : json_null(), "table", json_text(o->table));
 		json_dumpf(j, stdout, JSON_INDENT(2));
@@ -215,7 +220,7 @@ static int query_table(struct cli_opts *o, const struct packet *p, bool json)
 		if (dflt)
 			printf("rule:    default of the table\n");
 		else
-			printf("rule:    %u (line %u)\n", res.rule, res.line);
+			printf("rule:    #%u, line %u (the table's rule %u)\n", number, res.line, res.rule);
 		if (res.dscp >= 0) {
 			const char *nm = dscp_name(res.dscp);
 			printf("dscp:    %d%s%s%s\n", res.dscp, nm ? " (" : "", nm ? nm : "", nm ? ")" : "");

@@ -124,15 +124,19 @@ static void put_comment(struct strbuf *sb, const struct ir_rule *r)
 
 static void put_log_prefix(struct ipt *t, struct strbuf *sb, const struct ir_rule *r)
 {
-	/* --log-prefix takes 29 characters */
+	/* --log-prefix takes 29 characters: the policy's name whole where it
+	 * fits beside the rest ("portc ", "#N", " allow: "), shortened with a
+	 * hash only where it does not */
+	char rest[40];
+	if (r)
+		snprintf(rest, sizeof rest, "#%u %.6s: ", r->source + 1, action_name(r->action));
+	else
+		snprintf(rest, sizeof rest, " default: ");
+	size_t room = 29 - strlen("portc ") - strlen(rest);
 	struct strbuf name = { 0 };
 	sb_init(&name);
-	safe_ident(&name, "", t->pol->name, 10);
-	if (r)
-		sb_printf(sb, " -j LOG --log-prefix \"portc %s#%u %.6s: \"", name.s, r->index,
-			  action_name(r->action));
-	else
-		sb_printf(sb, " -j LOG --log-prefix \"portc %s default: \"", name.s);
+	safe_ident(&name, "", t->pol->name, room);
+	sb_printf(sb, " -j LOG --log-prefix \"portc %s%s\"", name.s, rest);
 	sb_free(&name);
 }
 

@@ -157,16 +157,21 @@ static void put_comment(struct strbuf *sb, const struct ir_rule *r)
 	put_rule_comment(sb, r, "comment", 120);
 }
 
-/* The log prefix names the policy and the rule: "portc p#12 allow: " */
+/* The log prefix names the policy and the rule by its number (from 1, as
+ * portc doc and query give it): "portc p#12 allow: " */
 static void put_log(struct nft *n, struct strbuf *sb, const struct ir_rule *r)
 {
+	/* nft takes a prefix of up to 127 characters: the name fits whole
+	 * unless it is very long, then it is shortened with a hash */
+	char rest[48];
+	if (r)
+		snprintf(rest, sizeof rest, "#%u %s: ", r->source + 1, action_name(r->action));
+	else
+		snprintf(rest, sizeof rest, " default %s: ", action_name(n->pol->dflt));
 	struct strbuf name = { 0 };
 	sb_init(&name);
-	safe_ident(&name, "", n->pol->name, 24);
-	if (r)
-		sb_printf(sb, "log prefix \"portc %s#%u %s: \" ", name.s, r->index, action_name(r->action));
-	else
-		sb_printf(sb, "log prefix \"portc %s default %s: \" ", name.s, action_name(n->pol->dflt));
+	safe_ident(&name, "", n->pol->name, 127 - strlen("portc ") - strlen(rest));
+	sb_printf(sb, "log prefix \"portc %s%s\" ", name.s, rest);
 	sb_free(&name);
 }
 

@@ -124,7 +124,9 @@ void ir_dump_policy(const struct ir_policy *p, FILE *fp, bool locations)
 		const struct ir_rule *r = &p->rules[i];
 		struct strbuf sb = { 0 };
 		sb_init(&sb);
-		sb_printf(&sb, "  %zu: %s ", i, action_name(r->action));
+		/* the rule's number, as every output gives it: its position
+		 * among the policy's rules (rulesets expanded), from 1 */
+		sb_printf(&sb, "  %u: %s ", r->source + 1, action_name(r->action));
 		if (r->proto == IR_PROTO_ANY)
 			sb_puts(&sb, "all");
 		else if (proto_name(r->proto))

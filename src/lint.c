@@ -1112,23 +1112,32 @@ static void listeners(struct ctx *c, size_t i, struct cands *cand)
 				bool host6 = ivset_count(x->dst6) == 1 && ivset_equal(x->dst6, y->dst6);
 				if (!host4 && !host6)
 					continue;
-				const char *sx = x->service ? x->service : x->note;
-				const char *sy = y->service ? y->service : y->note;
-				bool different = (sx && sy) ? strcmp(sx, sy) != 0 : (sx != sy);
+				/* One listener is one name for the listening end: a
+				 * named service, or the named port list of "tcp
+				 * NAME". Two rules with different names on one host
+				 * and port are two applications (Genesys's rule);
+				 * rules that give the port as a number, whatever
+				 * their notes, are clients of one listener. */
+				if (!x->listener || !y->listener || strcmp(x->listener, y->listener) == 0)
+					continue;
 				struct arena *ar = c->u->arena;
 				struct ivset common = ivset_intersect(ar, x->dport, y->dport);
-				if (!different || ivset_is_empty(common))
+				struct ivset src = ivset_intersect(ar, host4 ? x->src4 : x->src6,
+								   host4 ? y->src4 : y->src6);
+				struct ivset sp = ivset_intersect(ar, x->sport, y->sport);
+				if (ivset_is_empty(common) || ivset_is_empty(src) || ivset_is_empty(sp))
 					continue;
+				/* a packet both rules match: a client of both */
 				struct packet p = { .family = host4 ? 4 : 6, .proto = x->proto,
 						    .dst = host4 ? x->dst4.v[0].lo : x->dst6.v[0].lo,
-						    .dport = (uint16_t)common.v[0].lo, .sport = 40000 };
-				struct ivset src = host4 ? x->src4 : x->src6;
-				p.src = src.n ? src.v[0].lo : 0;
+						    .dport = (uint16_t)common.v[0].lo,
+						    .sport = ivset_contains(sp, 40000) ? 40000 : (uint16_t)sp.v[0].lo };
+				p.src = src.v[0].lo;
 				char h[64];
 				addr_format(p.family, p.dst, h, sizeof h);
 				report(c, W_LISTENER_COLLISION, i, (long)j, &p, false, "two services listen on "
-				      "%s port %u of host %s: this rule's and the earlier rule's", proto_name(x->proto),
-				      (unsigned)common.v[0].lo, h);
+				      "%s port %u of host %s: '%s' of this rule and '%s' of the earlier rule",
+				      proto_name(x->proto), (unsigned)common.v[0].lo, h, x->listener, y->listener);
 				return;
 			}
 		}

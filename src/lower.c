@@ -168,6 +168,15 @@ static void lower_rule(struct lower *l, struct node *r, const struct env *env)
 				base.service = side_name(first, env);
 			else
 				base.service = NULL;
+			/* "tcp NAME": the port list's name says which listener */
+			const struct node *port_ref = first && first->kind == N_SVC_PROTO ? first->u.svc.arg
+										  : NULL;
+			if (!have_svc && base.service)
+				base.listener = base.service;
+			else if (!have_svc && port_ref && port_ref->kind == N_REF)
+				base.listener = side_name(port_ref, env);
+			else
+				base.listener = NULL;
 			have_svc = true;
 			break;
 		}

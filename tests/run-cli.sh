@@ -80,6 +80,50 @@ expect "compile --stats --format=json" 0 $?
 has "compile --stats --format=json" "$tmp/err" '^{"policy":"p","target":"nftables","input_rules":1,'
 has "compile --stats --format=json: the ruleset" "$tmp/out" '^table inet portc_p'
 
+# portc doc: the same text wherever it runs (the stdlib as stdlib/...),
+# the header sentence in HTML as in Markdown, the graph's nodes with their
+# addresses and its default
+root=$PWD
+(cd "$tmp" && "$P" doc -Wno-unenforceable -D site=198.18.0.0/16 "$root/policies/webex-calling.pol") >"$tmp/doc.md" 2>&1
+has "doc from another directory" "$tmp/doc.md" '| stdlib/vendor/webex-calling.pol:114 (ruleset'
+n=$((n + 1))
+grep -q "$root" "$tmp/doc.md" && grep "$root" "$tmp/doc.md" | grep -v '^Policy' | grep -q . &&
+	{ echo "FAIL: doc output names this machine's paths"; fail=$((fail + 1)); }
+"$P" doc --format=html policies/branch-office.pol >"$tmp/doc.html" 2>&1
+has "doc html: the header sentence" "$tmp/doc.html" 'Replies and the rest of an allowed flow pass.'
+"$P" doc --format=dot policies/branch-office.pol >"$tmp/doc.dot" 2>&1
+has "doc dot: a node with its addresses" "$tmp/doc.dot" '"office" \[label="office\\n192.0.2.0/24"\];'
+has "doc dot: any" "$tmp/doc.dot" '"office" -> "any"'
+has "doc dot: the default" "$tmp/doc.dot" '"(default)" \[shape=note, label="anything else: deny (logged)"\];'
+
+# one numbering: rule 3 is #3 in doc, both rulesets' log prefixes,
+# --dump=ir, query and query --table (rule 1 is two table entries)
+cat >"$tmp/num.pol" <<'POL'
+policy numbering_policy_with_a_long_name {
+    default deny;
+    allow 192.0.2.0/24 -> 198.18.0.0/24 tcp 53, udp 53 log "dns";
+    allow 192.0.2.0/24 -> 198.18.0.0/24 tcp 80 "web";
+    deny 192.0.2.0/24 -> 198.18.0.0/24 tcp 22 log "ssh";
+}
+POL
+"$P" doc "$tmp/num.pol" >"$tmp/num.md" 2>&1
+has "doc #3" "$tmp/num.md" '^| 3 | deny, log | ssh |'
+"$P" compile -t nftables "$tmp/num.pol" >"$tmp/num.nft" 2>&1
+has "nftables log prefix #3" "$tmp/num.nft" 'log prefix "portc numbering_policy_with_a_long_name#3 deny: "'
+"$P" compile -t iptables "$tmp/num.pol" >"$tmp/num.ipt" 2>&1
+has "iptables log prefix #3" "$tmp/num.ipt" '--log-prefix "portc numb[a-z_]*_[0-9a-f]\{8\}#3 deny: "'
+n=$((n + 1))
+awk -F'"' '/--log-prefix/ { if (length($2) > 29) bad = 1 } END { exit bad }' "$tmp/num.ipt" ||
+	{ echo "FAIL: an iptables log prefix longer than 29 characters"; fail=$((fail + 1)); }
+"$P" check --dump=ir "$tmp/num.pol" >"$tmp/num.ir" 2>&1
+has "--dump=ir 3:" "$tmp/num.ir" '^  3: deny tcp'
+[ "$(grep -c '^  1: allow' "$tmp/num.ir")" = 2 ] || { echo "FAIL: rule 1's two entries are not both 1:"; fail=$((fail + 1)); }
+"$P" query "$tmp/num.pol" tcp 192.0.2.1:40000 198.18.0.1:22 >"$tmp/num.q" 2>&1
+has "query #3" "$tmp/num.q" '^rule:    #3, '
+"$P" compile -t table -o "$tmp/num.ptab" "$tmp/num.pol" &&
+	"$P" query --table "$tmp/num.ptab" tcp 192.0.2.1:40000 198.18.0.1:22 >"$tmp/num.t" 2>&1
+has "query --table #3" "$tmp/num.t" "^rule:    #3, line 5 (the table's rule 3)"
+
 # make install PREFIX=/usr after a plain build: the stdlib path compiled
 # in follows PREFIX, and the man page names the installed docs
 if make -s BUILD="$tmp/b" "$tmp/b/portc" >"$tmp/build.log" 2>&1 &&

@@ -82,5 +82,33 @@ for name in re.findall(r'^W\(\w+,\s*"([a-z-]+)"', open("include/warnings.def").r
     checked += 1
     if not re.search(r"^## %s$" % re.escape(name), lint_md, re.M):
         fail(f"warning '{name}' (include/warnings.def) has no section in docs/lint.md")
-print(f"help: {checked} commands, targets and diagnostics checked, {failures} failed")
+# every vendor ruleset and parameter is in docs/stdlib.md's reference, with
+# its kind and default
+import glob
+stdlib_md = open("docs/stdlib.md").read()
+for path in sorted(glob.glob("stdlib/vendor/*.pol")):
+    text = open(path).read()
+    for m in re.finditer(r"^ruleset (\w+)\s*\((.*?)\)\s*\{", text, re.M | re.S):
+        name, sig = m.group(1), m.group(2)
+        params = re.findall(r'(\w+)\s*:\s*(\w+)(?:\s*=\s*(unresolved\s+"[^"]*"|[^,\n]+))?', sig)
+        checked += 1
+        head = re.search(r"^### `%s\((.*?)\)`" % name, stdlib_md, re.M)
+        if not head:
+            fail(f"docs/stdlib.md has no reference section for ruleset {name} ({path})")
+            continue
+        if [p.strip() for p in head.group(1).split(",") if p.strip()] != [p[0] for p in params]:
+            fail(f"docs/stdlib.md: {name}'s parameters are {[p[0] for p in params]}, not {head.group(1)}")
+        section = stdlib_md[head.end():].split("\n### ", 1)[0]
+        for pname, kind, default in params:
+            row = re.search(r"^\| `%s` \| (\w+) \|([^|]*)\|" % pname, section, re.M)
+            if not row:
+                fail(f"docs/stdlib.md: no row for {name}'s parameter {pname}")
+                continue
+            if row.group(1) != kind:
+                fail(f"docs/stdlib.md: {name}.{pname} is {kind}, the page says {row.group(1)}")
+            shown = row.group(2).strip()
+            want = "" if not default else ("unresolved" if default.startswith("unresolved") else default.strip())
+            if (want == "" and shown) or (want and want not in shown):
+                fail(f"docs/stdlib.md: {name}.{pname} defaults to {want or 'nothing'}, the page says {shown!r}")
+print(f"help: {checked} commands, targets, diagnostics and rulesets checked, {failures} failed")
 sys.exit(1 if failures else 0)

@@ -66,6 +66,12 @@ void portc_table_free(struct portc_table *t);
 
 /* Number of rules, and the default action. */
 uint32_t portc_table_rules(const struct portc_table *t);
+/* The number portc gives the rule (portc doc's "#", log prefixes, --dump=ir,
+ * query): its position among the policy's rules as written, rulesets
+ * expanded, from 1. A rule of the table (result.rule) is one protocol and
+ * direction of it, so several may share a number. 0 for the default or an
+ * index past the table. */
+uint32_t portc_rule_number(const struct portc_table *t, uint32_t rule);
 enum portc_action portc_table_default(const struct portc_table *t);
 /* Bytes a loaded table holds: the file's, and the loader's copies of the
  * IPv4 trees and boxes laid out for lookups. */

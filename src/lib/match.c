@@ -671,6 +671,11 @@ uint32_t portc_table_rules(const struct portc_table *t)
 	return t->h->nrules;
 }
 
+uint32_t portc_rule_number(const struct portc_table *t, uint32_t rule)
+{
+	return rule < t->h->nrules ? t->rules[rule].source + 1 : 0;
+}
+
 size_t portc_table_memory(const struct portc_table *t)
 {
 	return t->memory;

@@ -282,6 +282,29 @@ static void test_open_checks_size_first(void **state)
 	free(good);
 }
 
+/* portc_rule_number: a table's entries carry the number of the policy
+ * rule they come from, as doc, logs and query print it. */
+static void test_rule_numbers(void **state)
+{
+	(void)state;
+	struct table t;
+	build_table(&t, "policy p { default deny;\n"
+			"allow 192.0.2.0/24 -> 198.18.0.0/24 tcp 53, udp 53;\n"
+			"allow 192.0.2.0/24 -> 198.18.0.0/24 tcp 80;\n"
+			"deny 192.0.2.0/24 -> 198.18.0.0/24 tcp 22; }\n");
+	struct portc_table *pt;
+	char err[128];
+	assert_int_equal(portc_table_load(t.bin.s, t.bin.len, &pt, err, sizeof err), 0);
+	assert_int_equal(portc_table_rules(pt), 4);	/* rule 1 is two entries */
+	static const uint32_t want[] = { 1, 1, 2, 3 };
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal(portc_rule_number(pt, i), want[i]);
+	assert_int_equal(portc_rule_number(pt, PORTC_DEFAULT_RULE), 0);
+	assert_int_equal(portc_rule_number(pt, 4), 0);
+	portc_table_free(pt);
+	table_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_chunk_edges),
 		cmocka_unit_test(test_loader_refuses_deep_trees),
 		cmocka_unit_test(test_open_checks_size_first),
+		cmocka_unit_test(test_rule_numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
