@@ -124,6 +124,20 @@ has "query #3" "$tmp/num.q" '^rule:    #3, '
 	"$P" query --table "$tmp/num.ptab" tcp 192.0.2.1:40000 198.18.0.1:22 >"$tmp/num.t" 2>&1
 has "query --table #3" "$tmp/num.t" "^rule:    #3, line 5 (the table's rule 3)"
 
+# the build's dependencies apart from the tests': with only the build
+# tools on PATH, the build check passes and the test check names what is
+# missing (and, with no apt-get on PATH, installs nothing)
+mkdir "$tmp/bin"
+for t in cc make flex bison pkg-config; do
+	ln -s "$(command -v $t)" "$tmp/bin/$t"
+done
+PATH=$tmp/bin /bin/sh scripts/deps.sh build >"$tmp/out" 2>&1
+expect "deps.sh build with only the build tools" 0 $?
+PATH=$tmp/bin /bin/sh scripts/deps.sh test >"$tmp/out" 2>&1
+expect "deps.sh test without the test tools" 1 $?
+has "deps.sh test names the test tools" "$tmp/out" 'missing:.* nftables .*valgrind'
+has "deps.sh test prints the install command" "$tmp/out" 'apt-get install -y'
+
 # make install PREFIX=/usr after a plain build: the stdlib path compiled
 # in follows PREFIX, and the man page names the installed docs
 if make -s BUILD="$tmp/b" "$tmp/b/portc" >"$tmp/build.log" 2>&1 &&

@@ -110,5 +110,14 @@ for path in sorted(glob.glob("stdlib/vendor/*.pol")):
             want = "" if not default else ("unresolved" if default.startswith("unresolved") else default.strip())
             if (want == "" and shown) or (want and want not in shown):
                 fail(f"docs/stdlib.md: {name}.{pname} defaults to {want or 'nothing'}, the page says {shown!r}")
-print(f"help: {checked} commands, targets, diagnostics and rulesets checked, {failures} failed")
+# every file of this repository the docs name exists (a doc once cited
+# tests/run-docs.sh, which is run-docs.py)
+import os
+for doc in ["README.md", "docs/language.md", "docs/cli.md", "docs/lint.md", "docs/stdlib.md",
+            "docs/table-format.md", "bench/README.md"]:
+    for ref in sorted(set(re.findall(r"`((?:tests|scripts|src|include|bench|docs|stdlib|policies|grammar)/[A-Za-z0-9_./-]+\.(?:sh|py|c|h|def|md|pol|l|y|1))`", open(doc).read()))):
+        checked += 1
+        if "*" not in ref and "NAME" not in ref and not os.path.exists(ref):
+            fail(f"{doc} names {ref}, which does not exist")
+print(f"help: {checked} commands, targets, diagnostics, rulesets and file references checked, {failures} failed")
 sys.exit(1 if failures else 0)
