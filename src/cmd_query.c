@@ -132,8 +132,14 @@ static void print_text(const struct ir_policy *pol, const struct verdict *v, con
 			printf(" (ruleset %s, used at %s:%u:%u)", r->ruleset, r->via.src->name,
 			       r->via.line, r->via.col);
 		putchar('\n');
-		if (r->note)
-			printf("note:    %s\n", r->note);
+		if (r->note) {
+			/* a terminal acts on bidi controls: show them, as rulesets do */
+			struct strbuf shown = { 0 };
+			sb_init(&shown);
+			sb_put_visible(&shown, r->note);
+			printf("note:    %s\n", shown.s);
+			sb_free(&shown);
+		}
 	} else {
 		printf("rule:    default of policy %s (%s:%u:%u)\n", pol->name, pol->loc.src->name,
 		       pol->loc.line, pol->loc.col);
