@@ -18,6 +18,11 @@
 
 enum hook { HOOK_INPUT, HOOK_OUTPUT, HOOK_FORWARD };
 
+/* The low byte of the conntrack mark (iptables: the connmark) that both
+ * ruleset backends give a flow a rule marks: 0x80 | DSCP, so the rest of
+ * the flow gets the same mark. One value, so the two agree. */
+#define CT_MARK_FLAG 0x80
+
 struct emit_opts {
 	enum hook hook;
 	const char *source;		/* the root file, named in the header */

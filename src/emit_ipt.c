@@ -26,7 +26,6 @@
 #define MULTIPORT_MAX 15
 #define CHAIN_MAX 28		/* iptables chain names */
 #define SET_MAX 27		/* ipset names (31), minus "_new" for the swap */
-#define CT_MARK_FLAG 0x80
 
 struct ipt {
 	const struct ir_policy *pol;

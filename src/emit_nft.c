@@ -23,8 +23,6 @@
 
 /* Elements one lookup may hold before its rules stay a list. */
 #define NFT_MAX_ELEMENTS 20000
-/* Low byte of the conntrack mark: 0x80 | DSCP for flows portc marks. */
-#define CT_MARK_FLAG 0x80
 
 struct group {
 	int family;
