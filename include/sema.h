@@ -109,13 +109,11 @@ const struct value *sema_symbol(struct sema *s, struct symbol *sym);
 struct symbol *sema_lookup_block(struct sema *s, struct node *ref_node, const char *name,
 				 struct loc loc, enum sym_kind want);
 
-struct netval netval_union(struct arena *a, struct netval x, struct netval y);
 bool netval_empty(const struct netval *v);	/* no address and nothing symbolic */
-struct svcval svcval_union(struct arena *a, struct svcval x, struct svcval y);
 
 /* Services of many parts (a list, a rule's options) are collected here and
- * joined once per protocol: folding them in with svcval_union one at a time
- * is quadratic. Heap memory until svcacc_finish. */
+ * joined once per protocol: folding them in one at a time is quadratic.
+ * Heap memory until svcacc_finish. */
 struct svcacc {
 	struct svcacc_entry *v;
 	size_t n, cap;

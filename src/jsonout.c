@@ -19,14 +19,12 @@ json_t *json_text(const char *s)
 	sb_init(&sb);
 	size_t i = 0;
 	while (i < n) {
-		size_t rest = n - i;
-		size_t l = (unsigned char)s[i] < 0x80 ? 1 : utf8_seq_len(s + i, rest);
+		size_t l = utf8_seq_len(s + i, n - i);
 		if (l == 0) {
 			sb_printf(&sb, "\\x%02x", (unsigned char)s[i]);
 			i++;
 		} else {
-			for (size_t k = 0; k < l; k++)
-				sb_putc(&sb, s[i + k]);
+			sb_putn(&sb, s + i, l);
 			i += l;
 		}
 	}

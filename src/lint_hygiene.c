@@ -4,6 +4,7 @@
  * port or service list. Values come from sema.c, with reporting off (check
  * already said what was wrong); what depends on a ruleset's parameters is
  * unknown here and left alone. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "lint.h"
@@ -104,49 +105,67 @@ static void walk_net(struct hyg *h, struct node *n)
 }
 
 /* A port list or a service list: ranges of one protocol that overlap. */
-/* The ports one list has named so far, per protocol: for each port, the
- * first item that named it. A segment tree over the 65,536 ports: since
- * items are marked in order, the first item to cover a port is the
- * smallest index marked over it. `whole[n]` is the smallest item that
- * covered node n's whole span, `least[n]` the smallest that met any port
- * in it. O(log 65536) an item, where comparing each item with every
- * earlier one was quadratic (a 32k-port list took seconds). */
-enum { PORT_SPAN = 65536 };
+/* Which earlier item of a list each range meets first. A segment tree over
+ * the list's own range ends (keys of protocol and port, so TCP 53 and UDP
+ * 53 never meet; two ranges meet exactly where their ends, ranked, do):
+ * ranges are marked in list order, so the first earlier range to meet one
+ * is the smallest mark over its span. `whole[n]` is the smallest range
+ * that covered node n's whole span, `least[n]` the smallest that met any
+ * of it. O(n log n) time and O(n) memory a list, where comparing each
+ * range with every earlier one was quadratic (a 32k-port list took
+ * seconds). */
 #define NONE_YET UINT32_MAX
 
-struct port_owners {
-	uint32_t *whole, *least;	/* 2 * PORT_SPAN nodes, heap-ordered from 1 */
+struct port_rec {
+	uint32_t lo, hi;	/* protocol slot << 16 | port */
+	size_t item;		/* its item in the list */
+};
+
+struct port_tree {
+	uint32_t *whole, *least;	/* 4 * m nodes, heap-ordered from 1 */
 };
 
 static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
-/* The first item that met a port of [lo, hi]. */
-static uint32_t owners_first(const struct port_owners *o, size_t node, uint32_t nlo, uint32_t nhi,
-			     uint32_t lo, uint32_t hi)
+/* The first range that met a point of [lo, hi] (ranks). */
+static uint32_t tree_first(const struct port_tree *t, size_t node, size_t nlo, size_t nhi,
+			   size_t lo, size_t hi)
 {
 	if (hi < nlo || nhi < lo)
 		return NONE_YET;
 	if (lo <= nlo && nhi <= hi)
-		return o->least[node];
-	uint32_t mid = nlo + (nhi - nlo) / 2;
-	return min_u32(o->whole[node], min_u32(owners_first(o, 2 * node, nlo, mid, lo, hi),
-						owners_first(o, 2 * node + 1, mid + 1, nhi, lo, hi)));
+		return t->least[node];
+	size_t mid = nlo + (nhi - nlo) / 2;
+	return min_u32(t->whole[node], min_u32(tree_first(t, 2 * node, nlo, mid, lo, hi),
+						tree_first(t, 2 * node + 1, mid + 1, nhi, lo, hi)));
 }
 
-static void owners_mark(struct port_owners *o, size_t node, uint32_t nlo, uint32_t nhi,
-			uint32_t lo, uint32_t hi, uint32_t item)
+static void tree_mark(struct port_tree *t, size_t node, size_t nlo, size_t nhi, size_t lo,
+		      size_t hi, uint32_t rec)
 {
 	if (hi < nlo || nhi < lo)
 		return;
 	if (lo <= nlo && nhi <= hi) {
-		o->whole[node] = min_u32(o->whole[node], item);
-		o->least[node] = min_u32(o->least[node], item);
+		t->whole[node] = min_u32(t->whole[node], rec);
+		t->least[node] = min_u32(t->least[node], rec);
 		return;
 	}
-	uint32_t mid = nlo + (nhi - nlo) / 2;
-	owners_mark(o, 2 * node, nlo, mid, lo, hi, item);
-	owners_mark(o, 2 * node + 1, mid + 1, nhi, lo, hi, item);
-	o->least[node] = min_u32(o->least[node], item);
+	size_t mid = nlo + (nhi - nlo) / 2;
+	tree_mark(t, 2 * node, nlo, mid, lo, hi, rec);
+	tree_mark(t, 2 * node + 1, mid + 1, nhi, lo, hi, rec);
+	t->least[node] = min_u32(t->least[node], rec);
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return (a > b) - (a < b);
+}
+
+static size_t rank_of(const uint32_t *keys, size_t m, uint32_t key)
+{
+	const uint32_t *p = bsearch(&key, keys, m, sizeof *keys, cmp_u32);
+	return (size_t)(p - keys);
 }
 
 static void port_items(struct hyg *h, struct node *list, bool service)
@@ -154,19 +173,17 @@ static void port_items(struct hyg *h, struct node *list, bool service)
 	struct node_list one = { &list, 1, 1 };
 	const struct node_list *items = (list->kind == N_PORT_LIST || list->kind == N_SVC_LIST)
 					? &list->u.list : &one;
-	/* protocol 0 is a plain port list's; a service list's are TCP and UDP */
-	struct port_owners owners[3] = { { 0 } };
+	struct port_rec *recs = xmalloc((items->n + 1) * sizeof *recs);
+	size_t nrec = 0;
 	int cur = service ? -1 : 0;
-	struct node all = { .kind = N_RANGE };	/* "tcp" alone: every port */
-	all.u.range.hi = 65535;
 	for (size_t i = 0; i < items->n; i++) {
 		struct node *n = items->v[i];
 		struct node *range = NULL;
+		bool all = false;	/* "tcp" alone: every port */
 		if (n->kind == N_SVC_PROTO) {
 			cur = n->u.svc.proto == SP_TCP ? 6 : n->u.svc.proto == SP_UDP ? 17 : -1;
 			range = cur >= 0 ? n->u.svc.arg : NULL;
-			if (cur >= 0 && !range)
-				range = &all;
+			all = cur >= 0 && !range;
 		} else if (n->kind == N_SVC_ICMP_TYPE) {
 			cur = -1;
 		} else if (n->kind == N_RANGE) {
@@ -175,29 +192,46 @@ static void port_items(struct hyg *h, struct node *list, bool service)
 			   n->u.ref.sym->vk != VK_PORTS) {
 			cur = -1;	/* a service: items after it need their own protocol */
 		}
-		if (!range || range->kind != N_RANGE || range->u.range.lo > range->u.range.hi ||
-		    range->u.range.hi > 65535)
+		if (!all && (!range || range->kind != N_RANGE || range->u.range.lo > range->u.range.hi ||
+			     range->u.range.hi > 65535))
 			continue;
-		struct port_owners *o = &owners[cur == 0 ? 0 : cur == 6 ? 1 : 2];
-		if (!o->whole) {
-			o->whole = arena_alloc(h->u->arena, 2 * PORT_SPAN * sizeof *o->whole);
-			o->least = arena_alloc(h->u->arena, 2 * PORT_SPAN * sizeof *o->least);
-			memset(o->whole, 0xFF, 2 * PORT_SPAN * sizeof *o->whole);
-			memset(o->least, 0xFF, 2 * PORT_SPAN * sizeof *o->least);
-		}
-		uint32_t lo = (uint32_t)range->u.range.lo, hi = (uint32_t)range->u.range.hi;
-		uint32_t k = owners_first(o, 1, 0, PORT_SPAN - 1, lo, hi);
-		if (k != NONE_YET) {
-			const struct node *earlier = items->v[k];
-			const struct node *er = earlier->kind == N_SVC_PROTO ? earlier->u.svc.arg : earlier;
-			bool dup = er ? er->u.range.lo == lo && er->u.range.hi == hi : lo == 0 && hi == 65535;
-			if (diag_warn(h->u->diag, W_PORT_OVERLAP, n->loc, dup ? "this port range repeats "
-				      "an earlier one of the same list" : "this port range overlaps an "
-				      "earlier one of the same list"))
-				diag_note(h->u->diag, earlier->loc, "the earlier range is here");
-		}
-		owners_mark(o, 1, 0, PORT_SPAN - 1, lo, hi, (uint32_t)i);
+		/* protocol 0 is a plain port list's; a service list's are TCP and UDP */
+		uint32_t slot = (uint32_t)(cur == 0 ? 0 : cur == 6 ? 1 : 2) << 16;
+		recs[nrec++] = (struct port_rec){ slot | (all ? 0 : (uint32_t)range->u.range.lo),
+						  slot | (all ? 65535 : (uint32_t)range->u.range.hi), i };
 	}
+	if (nrec > 1) {
+		uint32_t *keys = xmalloc(2 * nrec * sizeof *keys);
+		for (size_t r = 0; r < nrec; r++) {
+			keys[2 * r] = recs[r].lo;
+			keys[2 * r + 1] = recs[r].hi;
+		}
+		qsort(keys, 2 * nrec, sizeof *keys, cmp_u32);
+		size_t m = 0;
+		for (size_t k = 0; k < 2 * nrec; k++)
+			if (m == 0 || keys[k] != keys[m - 1])
+				keys[m++] = keys[k];
+		struct port_tree t = { xmalloc(4 * m * sizeof *t.whole), xmalloc(4 * m * sizeof *t.least) };
+		memset(t.whole, 0xFF, 4 * m * sizeof *t.whole);
+		memset(t.least, 0xFF, 4 * m * sizeof *t.least);
+		for (size_t r = 0; r < nrec; r++) {
+			size_t lo = rank_of(keys, m, recs[r].lo), hi = rank_of(keys, m, recs[r].hi);
+			uint32_t k = tree_first(&t, 1, 0, m - 1, lo, hi);
+			if (k != NONE_YET) {
+				bool dup = recs[k].lo == recs[r].lo && recs[k].hi == recs[r].hi;
+				if (diag_warn(h->u->diag, W_PORT_OVERLAP, items->v[recs[r].item]->loc, dup ?
+					      "this port range repeats an earlier one of the same list" :
+					      "this port range overlaps an earlier one of the same list"))
+					diag_note(h->u->diag, items->v[recs[k].item]->loc,
+						  "the earlier range is here");
+			}
+			tree_mark(&t, 1, 0, m - 1, lo, hi, (uint32_t)r);
+		}
+		free(t.whole);
+		free(t.least);
+		free(keys);
+	}
+	free(recs);
 }
 
 static void walk_rule(struct hyg *h, struct node *r)

@@ -259,17 +259,6 @@ static int finish_tmp(struct outfile *of)
 	return e;
 }
 
-static void sync_dir(const char *file)
-{
-	char *d = dir_of(file);
-	int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);	/* best effort: some file systems refuse it */
-		close(fd);
-	}
-	free(d);
-}
-
 int outfile_commit(struct outfile *of)
 {
 	return outfile_commit_set(of, 1, NULL);
@@ -304,18 +293,17 @@ int write_file_atomic(const char *path, const char *data, size_t len)
 
 /* ---- a set of files -------------------------------------------------------- */
 
-/* An exclusive lock on the directory a file is renamed into; -1 if none
- * could be had (the commit goes on: the lock orders portc runs, it does
- * not guard data). */
-static int lock_dir(const char *file)
+/* The directory a file is renamed into, opened, and locked exclusively if
+ * it can be (the lock orders portc runs writing there; it does not guard
+ * data, so a directory that cannot be locked is still used). After the
+ * renames the same descriptor is fsynced. -1 if it cannot be opened. */
+static int open_dir_locked(const char *file)
 {
 	char *d = dir_of(file);
 	int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	free(d);
-	if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
-		close(fd);
-		fd = -1;
-	}
+	if (fd >= 0)
+		flock(fd, LOCK_EX);
 	return fd;
 }
 
@@ -345,8 +333,8 @@ int outfile_commit_set(struct outfile *of, size_t n, size_t *failed)
 	const char *delay = getenv("PORTC_TEST_COMMIT_DELAY_MS");
 	if (delay && !e)
 		usleep((useconds_t)strtoul(delay, NULL, 10) * 1000u);
-	int locks[OUTSET_MAX];
-	size_t nlocks = 0;
+	int dirs[OUTSET_MAX];
+	size_t ndirs = 0;
 	char *backup[OUTSET_MAX] = { 0 };
 	int backup_slot[OUTSET_MAX];
 	size_t renamed = 0;
@@ -368,7 +356,7 @@ int outfile_commit_set(struct outfile *of, size_t n, size_t *failed)
 		}
 		free(d);
 		if (!seen)
-			locks[nlocks++] = lock_dir(of[i].real);
+			dirs[ndirs++] = open_dir_locked(of[i].real);
 	}
 	/* the old files stay reachable under a second name until the whole
 	 * new set is in place */
@@ -410,9 +398,9 @@ int outfile_commit_set(struct outfile *of, size_t n, size_t *failed)
 				unlink(of[i].real);
 		}
 	} else {
-		for (size_t i = 0; i < n; i++)
-			if (of[i].tmp)
-				sync_dir(of[i].real);
+		for (size_t i = 0; i < ndirs; i++)
+			if (dirs[i] >= 0)
+				fsync(dirs[i]);	/* best effort: some file systems refuse it */
 	}
 out:
 	for (size_t i = 0; i < n; i++) {
@@ -429,9 +417,9 @@ out:
 		if (of[i].path)
 			clear(&of[i]);
 	}
-	for (size_t i = 0; i < nlocks; i++)
-		if (locks[i] >= 0)
-			close(locks[i]);
+	for (size_t i = 0; i < ndirs; i++)
+		if (dirs[i] >= 0)
+			close(dirs[i]);
 	if (failed)
 		*failed = bad;
 	return e;

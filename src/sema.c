@@ -266,14 +266,6 @@ static struct netval netacc_finish(struct arena *a, struct netacc *acc)
 	return r;
 }
 
-struct netval netval_union(struct arena *a, struct netval x, struct netval y)
-{
-	struct netacc acc = { 0 };
-	netacc_add(&acc, &x);
-	netacc_add(&acc, &y);
-	return netacc_finish(a, &acc);
-}
-
 bool netval_empty(const struct netval *v)
 {
 	return !v->unknown && v->v4.n == 0 && v->v6.n == 0 && v->nsymbolic == 0;
@@ -333,14 +325,6 @@ struct svcval svcacc_finish(struct arena *a, struct svcacc *acc)
 	free(acc->v);
 	*acc = (struct svcacc){ 0 };
 	return r;
-}
-
-struct svcval svcval_union(struct arena *a, struct svcval x, struct svcval y)
-{
-	struct svcacc acc = { 0 };
-	svcacc_add(&acc, &x);
-	svcacc_add(&acc, &y);
-	return svcacc_finish(a, &acc);
 }
 
 static const struct value *formal_value(const struct symbol *sym, const struct env *env)
