@@ -394,6 +394,7 @@ stmt
 	| USE ID ';'			{ $$ = mk_use(ctx, @$, $2, @2, empty_list); }
 	| USE ID '(' args_opt ')' ';'	{ $$ = mk_use(ctx, @$, $2, @2, $4); }
 	| STATELESS ';'			{ $$ = mk(ctx, N_STATELESS, @$); }
+	| HOST net_expr ';'		{ $$ = mk(ctx, N_HOST, @$); $$->u.opt = $2; }
 	| error ';'			{ $$ = NULL; yyerrok; }
 	;
 

@@ -26,6 +26,7 @@ enum node_kind {
 	N_DEFAULT,
 	N_USE,
 	N_STATELESS,
+	N_HOST,		/* host ADDRS; the addresses of the machine a policy protects */
 	/* rule options */
 	N_OPT_SERVICE,
 	N_OPT_SPORT,
@@ -121,7 +122,7 @@ struct node {
 			 * value node, or NULL where the default applies */
 			struct node **bound;
 		} use;
-		struct node *opt;	/* N_OPT_SERVICE/SPORT/DSCP: the list or value */
+		struct node *opt;	/* N_OPT_SERVICE/SPORT/DSCP: the list or value; N_HOST: its addresses */
 		struct {		/* N_OPT_QOS */
 			struct node *ref;
 		} qos;

@@ -13,10 +13,9 @@
 #include <stdio.h>
 
 #include "diag.h"
+#include "hooks.h"
 #include "ir.h"
 #include "util.h"
-
-enum hook { HOOK_INPUT, HOOK_OUTPUT, HOOK_FORWARD };
 
 /* The low byte of the conntrack mark (iptables: the connmark) that both
  * ruleset backends give a flow a rule marks: 0x80 | DSCP, so the rest of
@@ -24,9 +23,11 @@ enum hook { HOOK_INPUT, HOOK_OUTPUT, HOOK_FORWARD };
 #define CT_MARK_FLAG 0x80
 
 struct emit_opts {
-	enum hook hook;
+	unsigned hooks;			/* HOOK_BIT()s: a base chain each, at least one */
 	const char *source;		/* the root file, named in the header */
-	bool ndp;			/* accept IPv6 neighbour discovery (hop limit 255) */
+	struct prologue_opts prologue;	/* loopback, neighbour discovery (hooks.h) */
+	bool has_priority;		/* --priority: nft base chains' priority */
+	int priority;
 };
 
 /* What --stats reports. The counts are the ruleset backends' (a matching
@@ -40,6 +41,8 @@ struct emit_stats {
 	unsigned set_elements;		/* elements of named and anonymous sets and maps */
 	unsigned merged_rules;		/* IR rules that went into a shared lookup */
 	unsigned left_out;		/* unenforceable rules, emitted as comments */
+	unsigned placed_rules;		/* IR rules in the hooks' chains, a rule once per chain */
+	unsigned hooks;			/* the hooks emitted */
 	struct strbuf text;		/* the backend's --stats sentence (sb_init'ed by the caller) */
 	/* the same figures by name, for --stats --format=json (backend_stat) */
 	struct { const char *name; unsigned long long value; } named[12];
@@ -60,7 +63,7 @@ struct emit_file {
 	struct strbuf text;
 };
 
-#define EMIT_MAX_FILES 3
+#define EMIT_MAX_FILES 4
 
 struct backend {
 	const char *name;
@@ -83,7 +86,11 @@ void backend_help(FILE *fp);
 #include "backends.def"
 #undef B
 
-const char *hook_name(enum hook h);
+/* Per IR rule, the hooks of opts->hooks it is placed on (hooks.h). The
+ * caller frees the array. */
+unsigned char *rules_on_hooks(const struct ir_policy *pol, unsigned hooks);
+/* "hooks input and output" in a header line */
+void put_hooks_header(struct strbuf *sb, unsigned hooks);
 
 /* ---- shared helpers for backends ---------------------------------------- */
 

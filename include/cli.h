@@ -28,7 +28,12 @@ struct cli_opts {
 	bool diff;			/* fmt --diff */
 	bool write;			/* fmt -w */
 	bool stats;			/* compile --stats */
-	bool no_ndp;			/* compile --no-ndp */
+	bool no_ndp;			/* compile, query --no-ndp */
+	bool no_loopback;		/* compile, query --no-loopback */
+	bool loopback;			/* query --loopback */
+	const char *priority;		/* compile --priority */
+	const char *state;		/* query --state */
+	const char *hop_limit;		/* query --hop-limit */
 	bool all;			/* query --all */
 	bool brute_force;		/* lint --brute-force: the pairwise oracle */
 	bool collect_diags;		/* the command prints diagnostics itself */
@@ -55,7 +60,7 @@ enum {
 	CLI_OPT_FORMAT = 1 << 4,	/* --format */
 	CLI_OPT_DUMP = 1 << 5,		/* --dump */
 	CLI_OPT_FMT = 1 << 6,		/* --check, -w */
-	CLI_OPT_TARGET = 1 << 7,	/* -t, --hook, --stats */
+	CLI_OPT_TARGET = 1 << 7,	/* -t, --hook, --stats, --priority, --no-ndp, --no-loopback */
 	CLI_OPT_QUERY = 1 << 8,		/* --icmp-type, --table */
 	CLI_OPT_LINT = 1 << 9,		/* --stats, --brute-force */
 };

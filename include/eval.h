@@ -10,12 +10,20 @@
 
 #include "ir.h"
 
+/* What conntrack makes of a packet; the rules see only new ones, the
+ * prologue decides the rest (hooks.h). */
+enum flow_state { STATE_NEW, STATE_ESTABLISHED, STATE_RELATED, STATE_INVALID };
+
 struct packet {
 	int family;		/* 4 or 6 */
 	int proto;		/* IP protocol number */
 	u128 src, dst;
 	uint16_t sport, dport;	/* TCP/UDP */
 	uint8_t type;		/* ICMP/ICMPv6 */
+	/* for the prologue only (prologue_decides); the rules ignore them */
+	uint8_t hoplimit;	/* IPv6 hop limit (or IPv4 TTL) as it reaches the hook */
+	bool loopback;		/* on the loopback interface */
+	enum flow_state state;
 };
 
 struct verdict {
@@ -23,6 +31,7 @@ struct verdict {
 	const struct ir_rule *rule;	/* NULL: the default decided */
 	int dscp;			/* -1: not marked */
 	bool log;
+	const char *prologue;		/* set: the ruleset decided before the rules (hooks.h) */
 };
 
 bool ir_rule_matches(const struct ir_rule *r, const struct packet *p);

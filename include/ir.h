@@ -47,6 +47,8 @@ struct ir_policy {
 	enum action dflt;
 	bool dflt_log;
 	bool stateless;
+	bool has_host;			/* `host ADDRS;`: the machine it is loaded on */
+	struct ivset host4, host6;
 	struct ir_rule *rules;
 	size_t nrules;
 	unsigned nsource;		/* source rules, after expansion */

@@ -52,6 +52,7 @@ const char *node_kind_name(enum node_kind k)
 	case N_DEFAULT: return "default";
 	case N_USE: return "use";
 	case N_STATELESS: return "stateless";
+	case N_HOST: return "host";
 	case N_OPT_SERVICE: return "service";
 	case N_OPT_SPORT: return "sport";
 	case N_OPT_QOS: return "qos";
@@ -156,6 +157,7 @@ static void dump(const struct node *n, int depth, FILE *fp)
 	case N_OPT_SERVICE:
 	case N_OPT_SPORT:
 	case N_OPT_DSCP:
+	case N_HOST:
 		fputc('\n', fp);
 		dump(n->u.opt, depth + 1, fp);
 		return;

@@ -58,22 +58,31 @@ void backend_stats_rules(struct emit_stats *st)
 	backend_stat(st, "set_elements", st->set_elements);
 	backend_stat(st, "merged_rules", st->merged_rules);
 	backend_stat(st, "left_out", st->left_out);
-	double share = st->ir_rules ? 100.0 * st->merged_rules / st->ir_rules : 0.0;
+	backend_stat(st, "placed_rules", st->placed_rules);
+	/* the share is of the rules in chains: a rule placed on two hooks
+	 * that do not share a chain counts twice, an unenforceable one not */
+	double share = st->placed_rules ? 100.0 * st->merged_rules / st->placed_rules : 0.0;
 	sb_printf(&st->text, "%u input rules, %u after expansion, %u emitted rules, %u set elements, "
-		  "%u of %u rules (%.0f%%) merged into lookups", st->source_rules, st->ir_rules,
-		  st->emitted_rules, st->set_elements, st->merged_rules, st->ir_rules, share);
+		  "%u of %u placed rules (%.0f%%) merged into lookups", st->source_rules, st->ir_rules,
+		  st->emitted_rules, st->set_elements, st->merged_rules, st->placed_rules, share);
 	if (st->left_out)
 		sb_printf(&st->text, ", %u left out (unenforceable)", st->left_out);
+	sb_puts(&st->text, "; ");
+	put_hooks_header(&st->text, st->hooks);
 }
 
-const char *hook_name(enum hook h)
+unsigned char *rules_on_hooks(const struct ir_policy *pol, unsigned hooks)
 {
-	switch (h) {
-	case HOOK_INPUT: return "input";
-	case HOOK_OUTPUT: return "output";
-	case HOOK_FORWARD: return "forward";
-	}
-	BUG("bad hook %d", (int)h);
+	unsigned char *on = xcalloc(pol->nrules + 1, 1);
+	for (size_t i = 0; i < pol->nrules; i++)
+		on[i] = (unsigned char)(ir_rule_hooks(pol, &pol->rules[i]) & hooks);
+	return on;
+}
+
+void put_hooks_header(struct strbuf *sb, unsigned hooks)
+{
+	sb_puts(sb, (hooks & (hooks - 1)) ? "hooks " : "hook ");
+	hooks_text(hooks, sb);
 }
 
 void quote_text(struct strbuf *sb, const char *text, size_t max)

@@ -312,7 +312,7 @@ static void check_use(struct unit *u, struct sema *s, struct node *use)
 static void check_body(struct unit *u, struct sema *s, struct node *block)
 {
 	bool is_policy = block->kind == N_POLICY;
-	struct node *dflt = NULL, *stateless = NULL;
+	struct node *dflt = NULL, *stateless = NULL, *host = NULL;
 	for (size_t i = 0; i < block->u.block.body.n; i++) {
 		struct node *st = block->u.block.body.v[i];
 		switch (st->kind) {
@@ -340,6 +340,19 @@ static void check_body(struct unit *u, struct sema *s, struct node *block)
 			else if (stateless)
 				diag_error(u->diag, st->loc, "'stateless' is given twice");
 			stateless = st;
+			break;
+		case N_HOST:
+			if (!is_policy) {
+				diag_error(u->diag, st->loc, "'host' belongs to a policy, not a ruleset: it "
+					   "names the machine the policy's ruleset is loaded on");
+			} else if (host) {
+				diag_error(u->diag, st->loc, "a second 'host' in policy '%s'; list every "
+					   "address of the host in one", block->u.block.name);
+				diag_note(u->diag, host->loc, "the first is here");
+			} else {
+				host = st;
+			}
+			sema_net(s, st->u.opt, NULL);
 			break;
 		default:
 			BUG("unexpected %s in a block", node_kind_name(st->kind));

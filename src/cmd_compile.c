@@ -93,23 +93,42 @@ int cmd_compile(struct cli_opts *o)
 		diag_plain("unknown target '%s'; the targets are: %s", o->target, backend_names());
 		return EXIT_USAGE;
 	}
-	struct emit_opts eo = { .hook = HOOK_INPUT, .source = o->argv[0], .ndp = !o->no_ndp };
+	struct emit_opts eo = { .source = o->argv[0],
+				.prologue = { .ndp = !o->no_ndp, .loopback = !o->no_loopback } };
 	if (o->hook) {
-		if (strcmp(o->hook, "input") == 0)
-			eo.hook = HOOK_INPUT;
-		else if (strcmp(o->hook, "output") == 0)
-			eo.hook = HOOK_OUTPUT;
-		else if (strcmp(o->hook, "forward") == 0)
-			eo.hook = HOOK_FORWARD;
-		else {
-			diag_plain("--hook takes input, output or forward");
+		const char *why = hooks_parse(o->hook, &eo.hooks);
+		if (why) {
+			diag_plain("%s", why);
 			return EXIT_USAGE;
 		}
+	}
+	if (o->priority) {
+		char *end;
+		errno = 0;
+		long v = strtol(o->priority, &end, 10);
+		if (!*o->priority || *end || errno || v < -10000 || v > 10000) {
+			diag_plain("--priority takes a whole number from -10000 to 10000 (nft's filter "
+				   "priority is 0)");
+			return EXIT_USAGE;
+		}
+		eo.has_priority = true;
+		eo.priority = (int)v;
 	}
 	struct diag d;
 	struct unit u;
 	int r;
 	const struct ir_policy *pol = driver_compile(&u, &d, o, o->argv[0], &r);
+	if (pol) {
+		if (!eo.hooks)
+			eo.hooks = ir_policy_default_hooks(pol);
+		warn_unplaced_rules(&d, pol, eo.hooks);
+		diag_flush(&d, stderr);
+		if (diag_failed(&d)) {
+			unit_free(&u);
+			diag_free(&d);
+			return EXIT_ERRORS;
+		}
+	}
 	if (pol) {
 		struct emit_file files[EMIT_MAX_FILES];
 		size_t n = 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hooks.h"
 #include "jsonout.h"
 #include "lint.h"
 
@@ -108,6 +109,13 @@ static int lint_file(struct cli_opts *o, const char *path, json_t *all, struct l
 				continue;
 			found = true;
 			lint_policy(&u, pol, &lo, st);
+			/* the hooks as compile would emit them, unless told */
+			unsigned hooks = ir_policy_default_hooks(pol);
+			if (o->hook && hooks_parse(o->hook, &hooks)) {
+				diag_plain("%s", hooks_parse(o->hook, &hooks));
+				r = EXIT_USAGE;
+			}
+			warn_unplaced_rules(&d, pol, hooks);
 		}
 		if (o->policy && !found) {
 			diag_plain("%s: no policy named '%s'", root, o->policy);

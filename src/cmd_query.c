@@ -1,10 +1,12 @@
 /* cmd_query.c - portc query: which rule a packet hits, by the reference
  * evaluator, as text or JSON. */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "eval.h"
+#include "hooks.h"
 #include "jsonout.h"
 #include "names.h"
 #include "portc/match.h"
@@ -116,7 +118,19 @@ static json_t *matches_json(const struct ir_policy *pol, const struct packet *p)
 	return a;
 }
 
-static void print_text(const struct ir_policy *pol, const struct verdict *v, const struct packet *p)
+static const char *prologue_why(const char *name)
+{
+	if (strcmp(name, "loopback") == 0)
+		return "the loopback interface is accepted";
+	if (strcmp(name, "established") == 0 || strcmp(name, "related") == 0)
+		return "replies and the rest of allowed flows are accepted";
+	if (strcmp(name, "invalid") == 0)
+		return "packets conntrack finds invalid are dropped";
+	return "IPv6 neighbour discovery (hop limit 255) is accepted";
+}
+
+static void print_text(const struct ir_policy *pol, const struct verdict *v, const struct packet *p,
+		       enum hook h)
 {
 	struct strbuf sb = { 0 };
 	sb_init(&sb);
@@ -124,7 +138,11 @@ static void print_text(const struct ir_policy *pol, const struct verdict *v, con
 	printf("packet:  %s\n", sb.s);
 	sb_free(&sb);
 	printf("verdict: %s\n", action_name(v->action));
-	if (v->rule) {
+	printf("hook:    %s\n", hook_name(h));
+	if (v->prologue) {
+		printf("rule:    none: the ruleset's prologue decides, before the rules (%s: %s)\n",
+		       v->prologue, prologue_why(v->prologue));
+	} else if (v->rule) {
 		const struct ir_rule *r = v->rule;
 		printf("rule:    #%u, %s:%u:%u", r->source + 1, r->origin.src->name, r->origin.line,
 		       r->origin.col);
@@ -154,10 +172,12 @@ static void print_text(const struct ir_policy *pol, const struct verdict *v, con
 }
 
 static int print_json(const struct ir_policy *pol, const struct verdict *v, const struct packet *p,
-		      bool all)
+		      bool all, enum hook h)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "verdict", json_string(action_name(v->action)));
+	json_object_set_new(o, "hook", json_string(hook_name(h)));
+	json_object_set_new(o, "prologue", v->prologue ? json_string(v->prologue) : json_null());
 	if (v->rule) {
 		const struct ir_rule *r = v->rule;
 		json_t *rule = json_object();
@@ -253,21 +273,65 @@ int cmd_query(struct cli_opts *o)
 		diag_plain("--all needs the policy, not a table");
 		return EXIT_USAGE;
 	}
+	if (o->table && (o->hook || o->state || o->loopback || o->hop_limit || o->no_ndp ||
+			 o->no_loopback)) {
+		diag_plain("a matching table has no hooks and no prologue: --hook, --state, "
+			   "--loopback, --hop-limit, --no-ndp and --no-loopback need the policy");
+		return EXIT_USAGE;
+	}
 	struct packet pkt;
 	int r = parse_packet(o, &pkt);
 	if (r != EXIT_OK)
 		return r;
 	if (o->table)
 		return query_table(o, &pkt, strcmp(fmt, "json") == 0);
+	unsigned hooks = 0;
+	if (o->hook) {
+		const char *why = hooks_parse(o->hook, &hooks);
+		if (why || (hooks & (hooks - 1))) {
+			diag_plain("query's --hook takes one hook: input, output or forward");
+			return EXIT_USAGE;
+		}
+	}
+	static const char *const states[] = { "new", "established", "related", "invalid" };
+	if (o->state) {
+		int st = -1;
+		for (int i = 0; i < 4; i++)
+			if (strcmp(o->state, states[i]) == 0)
+				st = i;
+		if (st < 0) {
+			diag_plain("--state takes new, established, related or invalid");
+			return EXIT_USAGE;
+		}
+		pkt.state = (enum flow_state)st;
+	}
+	bool nd = pkt.family == 6 && pkt.proto == 58 && pkt.type >= 133 && pkt.type <= 136;
+	pkt.hoplimit = nd ? 255 : 64;
+	if (o->hop_limit) {
+		char *end;
+		long v = strtol(o->hop_limit, &end, 10);
+		if (!*o->hop_limit || *end || v < 0 || v > 255) {
+			diag_plain("--hop-limit takes 0 to 255");
+			return EXIT_USAGE;
+		}
+		pkt.hoplimit = (uint8_t)v;
+	}
 	struct diag d;
 	struct unit u;
 	const struct ir_policy *pol = driver_compile(&u, &d, o, o->argv[0], &r);
 	if (pol) {
-		struct verdict v = eval_packet(pol, &pkt);
+		pkt.loopback = o->loopback || packet_on_loopback(pol, &pkt);
+		enum hook h = HOOK_INPUT;
+		if (hooks)
+			h = (enum hook)__builtin_ctz(hooks);
+		else if (!pkt.loopback)
+			h = packet_hook(pol, &pkt);
+		struct prologue_opts po = { .loopback = !o->no_loopback, .ndp = !o->no_ndp };
+		struct verdict v = eval_on_hook(pol, &po, h, &pkt);
 		if (strcmp(fmt, "json") == 0) {
-			r = print_json(pol, &v, &pkt, o->all);
+			r = print_json(pol, &v, &pkt, o->all, h);
 		} else {
-			print_text(pol, &v, &pkt);
+			print_text(pol, &v, &pkt, h);
 			if (o->all)
 				print_matches(pol, &pkt);
 		}

@@ -1,18 +1,26 @@
 /* emit_ipt.c - the iptables backend: files for iptables-restore,
- * ip6tables-restore and ipset restore.
+ * ip6tables-restore and ipset restore, and a loader that runs them.
  *
- *   ipset restore -exist -file OUT.ipset
- *   iptables-restore OUT.v4
- *   ip6tables-restore OUT.v6
+ *   sh OUT.sh        (ipset restore, then iptables-restore --noflush and
+ *                     ip6tables-restore --noflush, then the jumps)
  *
- * Each rules file owns the filter table (and the mangle table when the
- * policy marks DSCP) and replaces it atomically, as iptables-restore does
- * without --noflush. The hook's built-in chain jumps to one chain per
- * policy. A network with many prefixes becomes an ipset, swapped in
- * atomically; port lists become multiport matches. A rule that must do
- * more than decide (log, mark) jumps to a chain of its own. DSCP is set in
- * the mangle table from the connection mark the filter rule sets (or the
- * packet mark, for stateless policies), since only mangle may rewrite it. */
+ * The rules live beside everyone else's: every chain and set portc writes
+ * is named after the policy (PORTC-STEM-..., pc-STEM-...), the rules files
+ * are loaded with --noflush, which flushes only the chains they declare,
+ * and the loader inserts the jump from each built-in chain (INPUT, OUTPUT,
+ * FORWARD) once, checking for it first. Docker's, Kubernetes' or
+ * fail2ban's chains are never touched; a reload replaces portc's. The
+ * loader tests both rules files before loading either, so IPv4 and IPv6
+ * never end up on different builds, and removes the chains and sets of an
+ * earlier build that this one no longer has.
+ *
+ * A network with many prefixes becomes an ipset named after its content,
+ * so a new build's sets never change what the running rules match before
+ * the new rules are in; port lists become multiport matches. A rule that
+ * must do more than decide (log, mark) jumps to a chain of its own. DSCP
+ * is set in the mangle table from the connection mark the filter rule sets
+ * (or the packet mark, for stateless policies), since only mangle may
+ * rewrite it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,14 +34,25 @@
 #define MULTIPORT_MAX 15
 #define CHAIN_MAX 28		/* iptables chain names */
 #define SET_MAX 27		/* ipset names (31), minus "_new" for the swap */
+/* The policy's part of every name: "PORTC-" STEM "-r123456" fits CHAIN_MAX,
+ * "pc-" STEM "-" 8 hex digits fits SET_MAX. A '-' never occurs in a stem,
+ * so one policy's names are never a prefix of another's. */
+#define STEM_MAX 14
 
 struct ipt {
 	const struct ir_policy *pol;
 	const struct emit_opts *opts;
 	struct emit_stats *st;
 	struct addr_sets sets;		/* sides big enough for an ipset */
-	char chain[40];			/* the policy's chain */
+	char stem[STEM_MAX + 1];
+	const unsigned char *on;	/* per IR rule, the hooks it is placed on */
+	char chain[40];			/* the chain of the hook being written */
+	bool mangle[2];			/* IPv4, IPv6: some rule marks DSCP */
+	unsigned char *has_chain;	/* per IR rule: it has a chain of its own */
 };
+
+static const char *const hook_short[HOOK__COUNT] = { "in", "out", "fwd" };
+static const char *const builtin[HOOK__COUNT] = { "INPUT", "OUTPUT", "FORWARD" };
 
 struct fam_out {
 	int family;
@@ -143,7 +162,9 @@ static void put_log_prefix(struct ipt *t, struct strbuf *sb, const struct ir_rul
 static void put_target(struct ipt *t, struct fam_out *fo, const struct ir_rule *r, struct strbuf *sb)
 {
 	bool marks = r->action == ACT_ALLOW && r->dscp >= 0;
-	const char *verdict = r->action == ACT_ALLOW ? "ACCEPT" : r->action == ACT_DENY ? "DROP" : "PORTC_REJECT";
+	char reject[40];
+	snprintf(reject, sizeof reject, "PORTC-%s-rej", t->stem);
+	const char *verdict = r->action == ACT_ALLOW ? "ACCEPT" : r->action == ACT_DENY ? "DROP" : reject;
 	if (r->action == ACT_REJECT)
 		fo->reject_used = true;
 	if (!r->log && !marks) {
@@ -151,8 +172,11 @@ static void put_target(struct ipt *t, struct fam_out *fo, const struct ir_rule *
 		return;
 	}
 	char chain[40];
-	snprintf(chain, sizeof chain, "PORTC_R%u", r->index);
-	if (!strstr(fo->chains.s, chain)) {
+	snprintf(chain, sizeof chain, "PORTC-%s-r%u", t->stem, r->index);
+	t->has_chain[r->index] = 1;
+	char decl[48];
+	snprintf(decl, sizeof decl, ":%s ", chain);
+	if (!strstr(fo->chains.s, decl)) {
 		sb_printf(&fo->chains, ":%s - [0:0]\n", chain);
 		if (r->log) {
 			sb_printf(&fo->extra, "-A %s", chain);
@@ -211,8 +235,19 @@ static void emit_rule(struct ipt *t, struct fam_out *fo, const struct ir_rule *r
 		for (size_t j = 0; j < ndp; j++) {
 			for (size_t k = 0; k < nt; k++) {
 				sb_printf(&fo->rules, "-A %s%s", t->chain, base.s);
-				put_ports(&fo->rules, "sport", sp.n ? &sp.v[i] : NULL);
-				put_ports(&fo->rules, "dport", dp.n ? &dp.v[j] : NULL);
+				/* a single port is the tcp/udp match's: given after
+				 * -m multiport, multiport would read --dport as its own
+				 * --dports and refuse the file */
+				const struct strbuf *s1 = sp.n ? &sp.v[i] : NULL, *d1 = dp.n ? &dp.v[j] : NULL;
+				bool slist = s1 && strchr(s1->s, ','), dlist = d1 && strchr(d1->s, ',');
+				if (!slist)
+					put_ports(&fo->rules, "sport", s1);
+				if (!dlist)
+					put_ports(&fo->rules, "dport", d1);
+				if (slist)
+					put_ports(&fo->rules, "sport", s1);
+				if (dlist)
+					put_ports(&fo->rules, "dport", d1);
 				if (types)
 					sb_printf(&fo->rules, " --%s-type %u", f == 6 ? "icmpv6" : "icmp",
 						  type_list[k]);
@@ -231,77 +266,102 @@ static void emit_rule(struct ipt *t, struct fam_out *fo, const struct ir_rule *r
 	sb_free(&base);
 }
 
-static void emit_family(struct ipt *t, int family, struct strbuf *out)
+/* The prologue of a hook's chain (hooks.h), in the order query models. */
+static void put_prologue(struct ipt *t, int family, enum hook h, struct strbuf *out)
 {
-	const struct ir_policy *pol = t->pol;
-	struct fam_out fo = { .family = family };
-	sb_init(&fo.rules);
-	sb_init(&fo.chains);
-	sb_init(&fo.extra);
-	fo.reject_used = pol->dflt == ACT_REJECT;
-	for (size_t i = 0; i < pol->nrules; i++) {
-		const struct ir_rule *r = &pol->rules[i];
-		if (r->unenforceable || !(ir_rule_families(r) & (family == 4 ? 1u : 2u)))
-			continue;
-		emit_rule(t, &fo, r);
-	}
-	const char *builtin = t->opts->hook == HOOK_INPUT ? "INPUT" :
-			      t->opts->hook == HOOK_OUTPUT ? "OUTPUT" : "FORWARD";
-	bool mangle = false;
-	for (int v = 0; v < 64; v++)
-		mangle |= fo.dscp_used[v];
-	if (mangle) {
-		/* after filter for output and forward; for input there is no
-		 * later hook, so from the second packet of a flow */
-		const char *mchain = t->opts->hook == HOOK_INPUT ? "INPUT" : "POSTROUTING";
-		sb_puts(out, "*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n"
-			":FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n");
-		for (int v = 0; v < 64; v++) {
-			if (!fo.dscp_used[v])
-				continue;
-			if (pol->stateless)
-				sb_printf(out, "-A %s -m mark --mark 0x%x/0xff -j DSCP --set-dscp %d\n",
-					  mchain, CT_MARK_FLAG | v, v);
-			else
-				sb_printf(out, "-A %s -m connmark --mark 0x%x/0xff -m conntrack --ctdir ORIGINAL "
-					  "-j DSCP --set-dscp %d\n", mchain, CT_MARK_FLAG | v, v);
-			t->st->emitted_rules++;
-		}
-		sb_puts(out, "COMMIT\n");
-	}
-	sb_puts(out, "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
-	sb_printf(out, ":%s - [0:0]\n", t->chain);
-	if (fo.reject_used)
-		sb_puts(out, ":PORTC_REJECT - [0:0]\n");
-	sb_puts(out, fo.chains.s);
-	sb_printf(out, "-A %s -j %s\n", builtin, t->chain);
-	if (fo.reject_used) {
-		sb_printf(out, "-A PORTC_REJECT -p tcp -j REJECT --reject-with tcp-reset\n"
-			  "-A PORTC_REJECT -j REJECT --reject-with %s\n",
-			  family == 4 ? "icmp-port-unreachable" : "icmp6-port-unreachable");
-	}
-	sb_puts(out, fo.extra.s);
-	if (!pol->stateless)
+	const struct prologue_opts *po = &t->opts->prologue;
+	if (po->loopback && h != HOOK_FORWARD)
+		sb_printf(out, "-A %s %s lo -m comment --comment \"loopback\" -j ACCEPT\n", t->chain,
+			  h == HOOK_INPUT ? "-i" : "-o");
+	if (!t->pol->stateless)
 		sb_printf(out, "-A %s -m conntrack --ctstate ESTABLISHED,RELATED -m comment --comment "
 			  "\"replies and the rest of allowed flows\" -j ACCEPT\n"
 			  "-A %s -m conntrack --ctstate INVALID -j DROP\n", t->chain, t->chain);
-	if (family == 6 && t->opts->ndp) {
+	/* on forward the hop limit is already one less than 255 */
+	if (family == 6 && po->ndp && h != HOOK_FORWARD) {
 		static const int nd[] = { 133, 134, 135, 136 };
 		for (size_t i = 0; i < ARRAY_LEN(nd); i++)
 			sb_printf(out, "-A %s -p ipv6-icmp --icmpv6-type %d -m hl --hl-eq 255 -m comment "
 				  "--comment \"IPv6 neighbour discovery\" -j ACCEPT\n", t->chain, nd[i]);
 	}
-	sb_puts(out, fo.rules.s);
-	if (pol->dflt_log) {
-		sb_printf(out, "-A %s", t->chain);
-		put_log_prefix(t, out, NULL);
-		sb_putc(out, '\n');
+}
+
+static void emit_family(struct ipt *t, int family, struct strbuf *out)
+{
+	const struct ir_policy *pol = t->pol;
+	struct fam_out fo = { .family = family };
+	sb_init(&fo.chains);
+	sb_init(&fo.extra);
+	fo.reject_used = pol->dflt == ACT_REJECT;
+	struct strbuf hooks[HOOK__COUNT];
+	for (int h = 0; h < HOOK__COUNT; h++) {
+		sb_init(&hooks[h]);
+		if (!(t->opts->hooks & HOOK_BIT(h)))
+			continue;
+		snprintf(t->chain, sizeof t->chain, "PORTC-%s-%s", t->stem, hook_short[h]);
+		put_prologue(t, family, (enum hook)h, &hooks[h]);
+		fo.rules = hooks[h];
+		for (size_t i = 0; i < pol->nrules; i++) {
+			const struct ir_rule *r = &pol->rules[i];
+			if (r->unenforceable || !(ir_rule_families(r) & (family == 4 ? 1u : 2u)) ||
+			    !(t->on[i] & HOOK_BIT(h)))
+				continue;
+			emit_rule(t, &fo, r);
+			t->st->placed_rules++;
+		}
+		hooks[h] = fo.rules;
+		if (pol->dflt_log) {
+			sb_printf(&hooks[h], "-A %s", t->chain);
+			put_log_prefix(t, &hooks[h], NULL);
+			sb_putc(&hooks[h], '\n');
+		}
+		sb_printf(&hooks[h], "-A %s -m comment --comment \"default %s\" -j ", t->chain,
+			  action_name(pol->dflt));
+		if (pol->dflt == ACT_REJECT)
+			sb_printf(&hooks[h], "PORTC-%s-rej\n", t->stem);
+		else
+			sb_puts(&hooks[h], pol->dflt == ACT_ALLOW ? "ACCEPT\n" : "DROP\n");
 	}
-	sb_printf(out, "-A %s -m comment --comment \"default %s\" -j %s\n", t->chain,
-		  action_name(pol->dflt),
-		  pol->dflt == ACT_ALLOW ? "ACCEPT" : pol->dflt == ACT_DENY ? "DROP" : "PORTC_REJECT");
+	bool mangle = false;
+	for (int v = 0; v < 64; v++)
+		mangle |= fo.dscp_used[v];
+	if (mangle) {
+		/* the loader jumps here from INPUT (there is no later hook for
+		 * input: from the second packet of a flow) and POSTROUTING */
+		sb_printf(out, "*mangle\n:PORTC-%s-dscp - [0:0]\n", t->stem);
+		for (int v = 0; v < 64; v++) {
+			if (!fo.dscp_used[v])
+				continue;
+			if (pol->stateless)
+				sb_printf(out, "-A PORTC-%s-dscp -m mark --mark 0x%x/0xff -j DSCP --set-dscp %d\n",
+					  t->stem, CT_MARK_FLAG | v, v);
+			else
+				sb_printf(out, "-A PORTC-%s-dscp -m connmark --mark 0x%x/0xff -m conntrack "
+					  "--ctdir ORIGINAL -j DSCP --set-dscp %d\n", t->stem, CT_MARK_FLAG | v, v);
+			t->st->emitted_rules++;
+		}
+		sb_puts(out, "COMMIT\n");
+	}
+	/* --noflush: only these chains are flushed and filled */
+	sb_puts(out, "*filter\n");
+	for (int h = 0; h < HOOK__COUNT; h++)
+		if (t->opts->hooks & HOOK_BIT(h))
+			sb_printf(out, ":PORTC-%s-%s - [0:0]\n", t->stem, hook_short[h]);
+	if (fo.reject_used)
+		sb_printf(out, ":PORTC-%s-rej - [0:0]\n", t->stem);
+	sb_puts(out, fo.chains.s);
+	if (fo.reject_used) {
+		sb_printf(out, "-A PORTC-%s-rej -p tcp -j REJECT --reject-with tcp-reset\n"
+			  "-A PORTC-%s-rej -j REJECT --reject-with %s\n", t->stem, t->stem,
+			  family == 4 ? "icmp-port-unreachable" : "icmp6-port-unreachable");
+	}
+	sb_puts(out, fo.extra.s);
+	for (int h = 0; h < HOOK__COUNT; h++) {
+		sb_puts(out, hooks[h].s);
+		sb_free(&hooks[h]);
+	}
 	sb_puts(out, "COMMIT\n");
-	sb_free(&fo.rules);
+	t->mangle[family == 6] |= mangle;
 	sb_free(&fo.chains);
 	sb_free(&fo.extra);
 }
@@ -313,9 +373,105 @@ static void header(struct strbuf *sb, const struct ir_policy *pol, const struct 
 	quote_text(sb, opts->source ? opts->source : "?", 200);
 	sb_puts(sb, ", policy ");
 	quote_text(sb, pol->name, 100);
-	sb_printf(sb, ", hook %s.\n# Do not edit: change the policy and compile again. Load with: %s\n",
-		  hook_name(opts->hook), load);
+	sb_puts(sb, ", ");
+	put_hooks_header(sb, opts->hooks);
+	sb_printf(sb, ".\n# Do not edit: change the policy and compile again. Load with: %s\n", load);
 	put_left_out(pol, sb, NULL, "# left out: ");
+}
+
+/* An ipset's name says whose it is and what it holds: a new build with
+ * other addresses makes new sets, which the running rules do not use. */
+static void name_sets(struct ipt *t)
+{
+	for (size_t i = 0; i < t->sets.n; i++) {
+		struct addr_set *a = &t->sets.v[i];
+		uint32_t h = 2166136261u ^ (uint32_t)a->family;
+		for (size_t k = 0; k < a->set.n; k++)
+			for (int b = 0; b < 32; b++) {
+				u128 v = b < 16 ? a->set.v[k].lo : a->set.v[k].hi;
+				h = (h ^ (uint8_t)(v >> (8 * (b % 16)))) * 16777619u;
+			}
+		for (;;) {	/* two contents, one hash: the second moves on */
+			snprintf(a->ident, sizeof a->ident, "pc-%s-%08x", t->stem, h);
+			bool clash = false;
+			for (size_t k = 0; k < i; k++)
+				clash |= strcmp(t->sets.v[k].ident, a->ident) == 0;
+			if (!clash)
+				break;
+			h++;
+		}
+	}
+}
+
+/* The loader: sh OUT.sh. Only names portc made go into it (stems, hook
+ * chains, set names: [A-Za-z0-9_-]), never policy text. */
+static void put_loader(struct ipt *t, struct strbuf *s)
+{
+	const char *st = t->stem;
+	sb_puts(s, "#!/bin/sh\n");
+	header(s, t->pol, t->opts, "loader", "sh FILE, as root, with FILE.ipset, FILE.v4, FILE.v6 beside it");
+	sb_puts(s, "# Loads this policy's sets and chains beside every other rule (--noflush) and\n"
+		"# jumps to them once from the built-in chains; touches no chain or set that is\n"
+		"# not this policy's. Both rules files are tested before either is loaded.\n"
+		"set -eu\nbase=${0%.sh}\n"
+		"for f in \"$base.ipset\" \"$base.v4\" \"$base.v6\"; do\n"
+		"\t[ -r \"$f\" ] || { echo \"$0: cannot read $f\" >&2; exit 1; }\ndone\n"
+		"ipset restore -exist -file \"$base.ipset\"\n"
+		"iptables-restore --test --noflush \"$base.v4\"\n"
+		"ip6tables-restore --test --noflush \"$base.v6\"\n"
+		"iptables-restore --noflush \"$base.v4\"\n"
+		"ip6tables-restore --noflush \"$base.v6\"\n"
+		"jump() { # TOOL TABLE BUILTIN CHAIN: first in BUILTIN, once\n"
+		"\t\"$1\" -w -t \"$2\" -C \"$3\" -j \"$4\" 2>/dev/null || \"$1\" -w -t \"$2\" -I \"$3\" 1 -j \"$4\"\n"
+		"}\n");
+	static const char *const tools[] = { "iptables", "ip6tables" };
+	for (int k = 0; k < 2; k++) {
+		for (int h = 0; h < HOOK__COUNT; h++)
+			if (t->opts->hooks & HOOK_BIT(h))
+				sb_printf(s, "jump %s filter %s PORTC-%s-%s\n", tools[k], builtin[h], st,
+					  hook_short[h]);
+		if (t->mangle[k]) {
+			if (t->opts->hooks & HOOK_BIT(HOOK_INPUT))
+				sb_printf(s, "jump %s mangle INPUT PORTC-%s-dscp\n", tools[k], st);
+			if (t->opts->hooks & (HOOK_BIT(HOOK_OUTPUT) | HOOK_BIT(HOOK_FORWARD)))
+				sb_printf(s, "jump %s mangle POSTROUTING PORTC-%s-dscp\n", tools[k], st);
+		}
+	}
+	/* what an earlier build made and this one does not: its jumps go,
+	 * then its chains are flushed, then deleted (they may refer to one
+	 * another); its sets go once no rule uses them */
+	sb_printf(s, "keep=' ");
+	for (int h = 0; h < HOOK__COUNT; h++)
+		if (t->opts->hooks & HOOK_BIT(h))
+			sb_printf(s, "PORTC-%s-%s ", st, hook_short[h]);
+	sb_printf(s, "PORTC-%s-rej PORTC-%s-dscp ", st, st);
+	for (size_t i = 0; i < t->pol->nrules; i++)
+		if (t->has_chain[i])
+			sb_printf(s, "PORTC-%s-r%zu ", st, i);
+	for (size_t i = 0; i < t->sets.n; i++)
+		sb_printf(s, "%s ", t->sets.v[i].ident);
+	sb_puts(s, "'\n");
+	sb_printf(s, "stale() { # TOOL TABLE: this policy's chains that this build does not have\n"
+		  "\t\"$1\" -w -t \"$2\" -S | sed -n 's/^-N \\(PORTC-%s-[A-Za-z0-9]*\\)$/\\1/p' |\n"
+		  "\twhile read -r c; do case $keep in *\" $c \"*) ;; *) echo \"$c\" ;; esac; done\n"
+		  "}\n", st);
+	sb_puts(s, "for tool in iptables ip6tables; do\n"
+		"\tfor table in filter mangle; do\n"
+		"\t\told=$(stale \"$tool\" \"$table\")\n"
+		"\t\t[ -n \"$old\" ] || continue\n"
+		"\t\tfor c in $old; do\n"
+		"\t\t\tfor b in INPUT OUTPUT FORWARD POSTROUTING; do\n"
+		"\t\t\t\twhile \"$tool\" -w -t \"$table\" -C \"$b\" -j \"$c\" 2>/dev/null; do\n"
+		"\t\t\t\t\t\"$tool\" -w -t \"$table\" -D \"$b\" -j \"$c\"\n"
+		"\t\t\t\tdone\n"
+		"\t\t\tdone\n"
+		"\t\t\t\"$tool\" -w -t \"$table\" -F \"$c\"\n"
+		"\t\tdone\n"
+		"\t\tfor c in $old; do \"$tool\" -w -t \"$table\" -X \"$c\"; done\n"
+		"\tdone\ndone\n");
+	sb_printf(s, "for set in $(ipset list -n | grep '^pc-%s-' || true); do\n"
+		  "\tcase $keep in *\" $set \"*) ;; *) ipset destroy \"$set\" 2>/dev/null || true ;; esac\n"
+		  "done\n", st);
 }
 
 static bool ipt_emit(const struct ir_policy *pol, const struct emit_opts *opts,
@@ -324,13 +480,16 @@ static bool ipt_emit(const struct ir_policy *pol, const struct emit_opts *opts,
 {
 	(void)d;
 	struct ipt t = { .pol = pol, .opts = opts, .st = st };
-	struct strbuf chain = { 0 };
-	sb_init(&chain);
-	safe_ident(&chain, "PORTC_", pol->name, CHAIN_MAX);
-	snprintf(t.chain, sizeof t.chain, "%s", chain.s);
-	sb_free(&chain);
-	/* ipset names have 31 characters; "_new" is added for the swap */
+	struct strbuf stem = { 0 };
+	sb_init(&stem);
+	safe_ident(&stem, "", pol->name, STEM_MAX);
+	snprintf(t.stem, sizeof t.stem, "%s", stem.s);
+	sb_free(&stem);
+	t.on = rules_on_hooks(pol, opts->hooks);
+	t.has_chain = xcalloc(pol->nrules + 1, 1);
+	st->hooks = opts->hooks;
 	addr_sets_collect(&t.sets, pol, IPT_SET_THRESHOLD, "pc_", SET_MAX);
+	name_sets(&t);
 	st->source_rules = pol->nsource;
 	st->ir_rules = (unsigned)pol->nrules;
 	for (size_t i = 0; i < pol->nrules; i++)
@@ -340,16 +499,19 @@ static bool ipt_emit(const struct ir_policy *pol, const struct emit_opts *opts,
 	files[0] = (struct emit_file){ .suffix = ".ipset", .comment = "#" };
 	files[1] = (struct emit_file){ .suffix = ".v4", .comment = "#" };
 	files[2] = (struct emit_file){ .suffix = ".v6", .comment = "#" };
-	*nfiles = 3;
-	for (int i = 0; i < 3; i++)
+	files[3] = (struct emit_file){ .suffix = ".sh", .comment = "#" };
+	*nfiles = 4;
+	for (int i = 0; i < 4; i++)
 		sb_init(&files[i].text);
-	header(&files[1].text, pol, opts, "iptables rules", "iptables-restore FILE (after the .ipset file)");
+	header(&files[1].text, pol, opts, "iptables rules",
+	       "sh FILE.sh (or iptables-restore --noflush FILE, after the .ipset file)");
 	emit_family(&t, 4, &files[1].text);
-	header(&files[2].text, pol, opts, "ip6tables rules", "ip6tables-restore FILE (after the .ipset file)");
+	header(&files[2].text, pol, opts, "ip6tables rules",
+	       "sh FILE.sh (or ip6tables-restore --noflush FILE, after the .ipset file)");
 	emit_family(&t, 6, &files[2].text);
 
 	struct strbuf *s = &files[0].text;
-	header(s, pol, opts, "ipsets", "ipset restore -exist -file FILE (first)");
+	header(s, pol, opts, "ipsets", "sh FILE.sh (or ipset restore -exist -file FILE, first)");
 	/* Each set is filled under a new name and swapped in, so a running
 	 * firewall never sees it half-filled. */
 	for (size_t i = 0; i < t.sets.n; i++) {
@@ -372,7 +534,10 @@ static bool ipt_emit(const struct ir_policy *pol, const struct emit_opts *opts,
 		sb_free(&list);
 		sb_printf(s, "swap %s_new %s\ndestroy %s_new\n", set->ident, set->ident, set->ident);
 	}
+	put_loader(&t, &files[3].text);
 	addr_sets_free(&t.sets);
+	free((void *)t.on);
+	free(t.has_chain);
 	backend_stats_rules(st);
 	return true;
 }

@@ -35,8 +35,11 @@ struct nft {
 	const struct ir_policy *pol;
 	const struct emit_opts *opts;
 	struct emit_stats *st;
+	const unsigned char *on;	/* per IR rule, the hooks it is placed on */
+	unsigned hook_bit;		/* the hook whose rules are being emitted */
 	struct strbuf body;		/* the hook chain's rules */
 	struct strbuf aux;		/* per-rule chains */
+	unsigned char *aux_done;	/* per IR rule, bit 0/1: its IPv4/IPv6 chain is written */
 	struct addr_sets sets;		/* named interval sets */
 	bool need_reject;
 	bool dscp_used[64];
@@ -272,6 +275,11 @@ static void verdict_of(struct nft *n, const struct ir_rule *r, int family, struc
 		return;
 	}
 	sb_printf(out, "jump rule_%u_v%d", r->index, family);
+	/* one chain however many hooks' lookups jump to it */
+	unsigned char bit = family == 4 ? 1 : 2;
+	if (n->aux_done[r->index] & bit)
+		return;
+	n->aux_done[r->index] |= bit;
 	struct strbuf *a = &n->aux;
 	sb_printf(a, "\tchain rule_%u_v%d {\n\t\t", r->index, family);
 	put_action(n, a, r, family);
@@ -388,7 +396,7 @@ static size_t make_groups(struct nft *n, int family, struct group **out)
 		open[i] = -1;
 	for (size_t i = 0; i < pol->nrules; i++) {
 		const struct ir_rule *r = &pol->rules[i];
-		if (!rule_in_family(r, family))
+		if (!rule_in_family(r, family) || !(n->on[i] & n->hook_bit))
 			continue;
 		int key = r->proto == IR_PROTO_ANY ? 256 : r->proto;
 		/* A rule of one protocol joins the open group of its protocol.
@@ -451,6 +459,99 @@ static void emit_rules(struct nft *n)
 
 /* ---- the file ---------------------------------------------------------- */
 
+/* What every base chain decides before the rules (hooks.h): loopback,
+ * the rest of marked flows, conntrack's verdicts, neighbour discovery. */
+static void put_prologue(struct nft *n, struct strbuf *out, enum hook h)
+{
+	const struct ir_policy *pol = n->pol;
+	const struct prologue_opts *po = &n->opts->prologue;
+	if (po->loopback && h == HOOK_INPUT)
+		sb_puts(out, "\t\tiif \"lo\" accept comment \"loopback\"\n");
+	if (po->loopback && h == HOOK_OUTPUT)
+		sb_puts(out, "\t\toif \"lo\" accept comment \"loopback\"\n");
+	if (!pol->stateless) {
+		for (int v = 0; v < 64; v++) {
+			if (!n->dscp_used[v])
+				continue;
+			for (int f = 4; f <= 6; f += 2)
+				sb_printf(out, "\t\tct direction original ct mark and 0x000000ff == 0x%08x "
+					  "meta nfproto ipv%d %s dscp set %d comment \"marks the rest of "
+					  "flows a rule marked\"\n", CT_MARK_FLAG | v, f, fam_kw(f), v);
+		}
+		sb_puts(out, "\t\tct state established,related accept comment \"replies and the rest "
+			"of allowed flows\"\n\t\tct state invalid drop\n");
+	}
+	/* on forward the hop limit is already one less than 255 */
+	if (po->ndp && h != HOOK_FORWARD)
+		sb_puts(out, "\t\ticmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, "
+			"nd-neighbor-advert } ip6 hoplimit 255 accept comment \"IPv6 neighbour discovery\"\n");
+}
+
+static void put_default(struct nft *n, struct strbuf *out)
+{
+	if (n->pol->dflt_log) {
+		sb_puts(out, "\t\t");
+		put_log(n, out, NULL);
+		sb_puts(out, "comment \"default\"\n");
+		n->st->emitted_rules++;
+	}
+	if (n->pol->dflt == ACT_REJECT) {
+		sb_puts(out, "\t\tjump reject_packet comment \"default reject\"\n");
+		n->st->emitted_rules++;
+	}
+}
+
+/* The rules of each hook, and which hooks share a list: a hook whose
+ * placed rules are another's jumps to one regular chain with both. */
+struct hook_rules {
+	struct strbuf body;
+	int same_as;			/* an earlier hook with the same rules, or -1 */
+	bool shared;			/* a later hook has the same rules */
+};
+
+static void collect_hook_rules(struct nft *n, struct hook_rules hr[HOOK__COUNT])
+{
+	const struct ir_policy *pol = n->pol;
+	for (int h = 0; h < HOOK__COUNT; h++) {
+		hr[h].same_as = -1;
+		hr[h].shared = false;
+		sb_init(&hr[h].body);
+		if (!(n->opts->hooks & HOOK_BIT(h)))
+			continue;
+		for (int g = 0; g < h && hr[h].same_as < 0; g++) {
+			if (!(n->opts->hooks & HOOK_BIT(g)))
+				continue;
+			bool same = true;
+			for (size_t i = 0; i < pol->nrules && same; i++)
+				same = !(n->on[i] & HOOK_BIT(h)) == !(n->on[i] & HOOK_BIT(g));
+			if (same) {
+				hr[h].same_as = g;
+				hr[g].shared = true;
+			}
+		}
+		if (hr[h].same_as >= 0)
+			continue;
+		n->hook_bit = HOOK_BIT(h);
+		struct strbuf saved = n->body;
+		n->body = hr[h].body;
+		emit_rules(n);
+		hr[h].body = n->body;
+		n->body = saved;
+		for (size_t i = 0; i < pol->nrules; i++)
+			if (n->on[i] & HOOK_BIT(h))
+				n->st->placed_rules++;
+	}
+}
+
+static void shared_chain_name(const struct nft *n, const struct hook_rules hr[HOOK__COUNT], int h,
+			      struct strbuf *sb)
+{
+	sb_puts(sb, "rules");
+	for (int k = h; k < HOOK__COUNT; k++)
+		if ((n->opts->hooks & HOOK_BIT(k)) && (k == h || hr[k].same_as == h))
+			sb_printf(sb, "_%s", hook_name((enum hook)k));
+}
+
 static bool nft_emit(const struct ir_policy *pol, const struct emit_opts *opts,
 		     struct emit_file files[EMIT_MAX_FILES], size_t *nfiles,
 		     struct emit_stats *st, struct diag *d)
@@ -459,11 +560,15 @@ static bool nft_emit(const struct ir_policy *pol, const struct emit_opts *opts,
 	struct nft n = { .pol = pol, .opts = opts, .st = st, .need_reject = pol->dflt == ACT_REJECT };
 	sb_init(&n.body);
 	sb_init(&n.aux);
+	n.on = rules_on_hooks(pol, opts->hooks);
+	n.aux_done = xcalloc(pol->nrules + 1, 1);
+	st->hooks = opts->hooks;
 	/* every side of two or more prefixes is a named set, shared by all
 	 * the rules that use it */
 	addr_sets_collect(&n.sets, pol, 2, "net_", 60);
 	st->source_rules = pol->nsource;
-	emit_rules(&n);
+	struct hook_rules hr[HOOK__COUNT];
+	collect_hook_rules(&n, hr);
 	st->ir_rules = (unsigned)pol->nrules;
 	for (size_t i = 0; i < pol->nrules; i++)
 		if (pol->rules[i].unenforceable)
@@ -477,15 +582,15 @@ static bool nft_emit(const struct ir_policy *pol, const struct emit_opts *opts,
 	struct strbuf table = { 0 };
 	sb_init(&table);
 	safe_ident(&table, "portc_", pol->name, 64);
-	const char *hook = hook_name(opts->hook);
 
 	sb_puts(out, "#!/usr/sbin/nft -f\n");
 	sb_puts(out, "# Generated by portc from ");
 	quote_text(out, opts->source ? opts->source : "?", 200);
 	sb_puts(out, ", policy ");
 	quote_text(out, pol->name, 100);
-	sb_printf(out, ", hook %s.\n", hook);
-	sb_puts(out, "# Do not edit: change the policy and compile again. Load with: nft -f FILE\n");
+	sb_puts(out, ", ");
+	put_hooks_header(out, opts->hooks);
+	sb_puts(out, ".\n# Do not edit: change the policy and compile again. Load with: nft -f FILE\n");
 	sb_puts(out, "# The table is replaced as a whole, in one transaction.\n");
 	put_left_out(pol, out, "#\n# Left out (a packet filter cannot match them):\n", "#   ");
 	sb_printf(out, "\ntable inet %s\ndelete table inet %s\n\ntable inet %s {\n", table.s, table.s, table.s);
@@ -507,39 +612,52 @@ static bool nft_emit(const struct ir_policy *pol, const struct emit_opts *opts,
 			"\t\tmeta l4proto tcp reject with tcp reset\n"
 			"\t\treject with icmpx port-unreachable\n\t}\n\n");
 	sb_puts(out, n.aux.s);
+	for (int h = 0; h < HOOK__COUNT; h++) {
+		if (!hr[h].shared)
+			continue;
+		struct strbuf name = { 0 };
+		sb_init(&name);
+		shared_chain_name(&n, hr, h, &name);
+		sb_printf(out, "\tchain %s {\n%s\t}\n\n", name.s, hr[h].body.s);
+		sb_free(&name);
+	}
 	const char *policy_kw = pol->dflt == ACT_ALLOW ? "accept" : "drop";
-	sb_printf(out, "\tchain %s {\n\t\ttype filter hook %s priority filter; policy %s;\n",
-		  hook, hook, policy_kw);
-	if (!pol->stateless) {
-		for (int v = 0; v < 64; v++) {
-			if (!n.dscp_used[v])
-				continue;
-			for (int f = 4; f <= 6; f += 2)
-				sb_printf(out, "\t\tct direction original ct mark and 0x000000ff == 0x%08x "
-					  "meta nfproto ipv%d %s dscp set %d comment \"marks the rest of "
-					  "flows a rule marked\"\n", CT_MARK_FLAG | v, f, fam_kw(f), v);
+	bool first = true;
+	for (int h = 0; h < HOOK__COUNT; h++) {
+		if (!(opts->hooks & HOOK_BIT(h)))
+			continue;
+		const char *hook = hook_name((enum hook)h);
+		sb_puts(out, first ? "" : "\n");
+		first = false;
+		sb_printf(out, "\tchain %s {\n\t\ttype filter hook %s priority ", hook, hook);
+		if (opts->has_priority)
+			sb_printf(out, "%d", opts->priority);
+		else
+			sb_puts(out, "filter");
+		sb_printf(out, "; policy %s;\n", policy_kw);
+		put_prologue(&n, out, (enum hook)h);
+		int owner = hr[h].same_as >= 0 ? hr[h].same_as : h;
+		if (hr[owner].shared) {
+			struct strbuf name = { 0 };
+			sb_init(&name);
+			shared_chain_name(&n, hr, owner, &name);
+			sb_printf(out, "\t\tjump %s\n", name.s);
+			st->emitted_rules++;
+			sb_free(&name);
+		} else {
+			sb_puts(out, hr[h].body.s);
 		}
-		sb_puts(out, "\t\tct state established,related accept comment \"replies and the rest "
-			"of allowed flows\"\n\t\tct state invalid drop\n");
+		put_default(&n, out);
+		sb_puts(out, "\t}\n");
 	}
-	if (opts->ndp)
-		sb_puts(out, "\t\ticmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, "
-			"nd-neighbor-advert } ip6 hoplimit 255 accept comment \"IPv6 neighbour discovery\"\n");
-	sb_puts(out, n.body.s);
-	if (pol->dflt_log) {
-		sb_puts(out, "\t\t");
-		put_log(&n, out, NULL);
-		sb_puts(out, "comment \"default\"\n");
-		st->emitted_rules++;
-	}
-	if (pol->dflt == ACT_REJECT) {
-		sb_puts(out, "\t\tjump reject_packet comment \"default reject\"\n");
-		st->emitted_rules++;
-	}
-	sb_puts(out, "\t}\n}\n");
+	sb_puts(out, "}\n");
+	for (int h = 0; h < HOOK__COUNT; h++)
+		sb_free(&hr[h].body);
 	sb_free(&table);
 	sb_free(&n.body);
 	sb_free(&n.aux);
+	free(n.aux_done);
+	free((void *)n.on);
 	addr_sets_free(&n.sets);
 	backend_stats_rules(st);
 	return true;

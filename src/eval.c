@@ -54,9 +54,9 @@ struct verdict eval_packet(const struct ir_policy *pol, const struct packet *p)
 	for (size_t i = 0; i < pol->nrules; i++) {
 		const struct ir_rule *r = &pol->rules[i];
 		if (ir_rule_matches(r, p))
-			return (struct verdict){ r->action, r, r->action == ACT_ALLOW ? r->dscp : -1, r->log };
+			return (struct verdict){ r->action, r, r->action == ACT_ALLOW ? r->dscp : -1, r->log, NULL };
 	}
-	return (struct verdict){ pol->dflt, NULL, -1, pol->dflt_log };
+	return (struct verdict){ pol->dflt, NULL, -1, pol->dflt_log, NULL };
 }
 
 static int parse_port(const char *s)

@@ -608,6 +608,11 @@ static void print_statement(struct fmt *f, const struct node *st)
 	case N_STATELESS:
 		put(f, "stateless;");
 		break;
+	case N_HOST:
+		put(f, "host ");
+		print_node(f, st->u.opt);
+		put(f, ";");
+		break;
 	case N_USE:
 		put(f, "use ");
 		put(f, st->u.use.name);

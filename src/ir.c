@@ -120,6 +120,13 @@ void ir_dump_policy(const struct ir_policy *p, FILE *fp, bool locations)
 {
 	fprintf(fp, "policy %s default %s%s%s\n", p->name, action_name(p->dflt),
 		p->dflt_log ? " log" : "", p->stateless ? " stateless" : "");
+	if (p->has_host) {
+		struct strbuf sb = { 0 };
+		sb_init(&sb);
+		ir_format_addrs(p->host4, p->host6, &sb);
+		fprintf(fp, "  host %s\n", sb.s);
+		sb_free(&sb);
+	}
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct ir_rule *r = &p->rules[i];
 		struct strbuf sb = { 0 };

@@ -319,11 +319,11 @@ static struct verdict decide(const struct ctx *c, const struct packet *p)
 		return eval_packet(c->pol, p);
 	unsigned k = first_in(c, p, 0, (unsigned)c->n);
 	if (k == c->n)
-		return (struct verdict){ c->pol->dflt, NULL, -1, c->pol->dflt_log };
+		return (struct verdict){ c->pol->dflt, NULL, -1, c->pol->dflt_log, NULL };
 	for (size_t m = 0; m < c->r[k].ir_n; m++) {
 		const struct ir_rule *r = &c->pol->rules[c->r[k].ir_first + m];
 		if (ir_rule_matches(r, p))
-			return (struct verdict){ r->action, r, r->action == ACT_ALLOW ? r->dscp : -1, r->log };
+			return (struct verdict){ r->action, r, r->action == ACT_ALLOW ? r->dscp : -1, r->log, NULL };
 	}
 	BUG("rule %u holds the packet in a box but not in its IR rules", k);
 }

@@ -316,6 +316,30 @@ static void lower_use(struct lower *l, struct node *use, const struct env *env)
 	l->via = saved_via;
 }
 
+/* The host's addresses place rules on hooks (hooks.h), so they must be
+ * addresses: a name a packet filter cannot match would place nothing. */
+static void lower_host(struct lower *l, struct node *st)
+{
+	struct netval v = sema_net(&l->s, st->u.opt, NULL);
+	if (v.unknown)		/* a parameter without a value: `portc check` */
+		return;
+	if (v.nsymbolic) {
+		diag_error(l->u->diag, v.symbolic[0]->loc, "the host of a policy must be addresses, "
+			   "and this is %s", describe_symbolic(l, &v));
+		note_define(l, st->u.opt, NULL);
+		return;
+	}
+	if (v.v4.n == 0 && v.v6.n == 0) {
+		diag_error(l->u->diag, st->u.opt->loc, "the host of policy '%s' holds no address",
+			   l->pol->name);
+		note_define(l, st->u.opt, NULL);
+		return;
+	}
+	l->pol->has_host = true;
+	l->pol->host4 = v.v4;
+	l->pol->host6 = v.v6;
+}
+
 static void lower_body(struct lower *l, struct node *block, const struct env *env)
 {
 	for (size_t i = 0; i < block->u.block.body.n; i++) {
@@ -333,6 +357,9 @@ static void lower_body(struct lower *l, struct node *block, const struct env *en
 			break;
 		case N_STATELESS:
 			l->pol->stateless = true;
+			break;
+		case N_HOST:
+			lower_host(l, st);
 			break;
 		default:
 			BUG("unexpected %s in a block", node_kind_name(st->kind));

@@ -26,12 +26,16 @@ const struct cli_spec cli_commands[] = {
 	  "compile a policy to a deployable ruleset",
 	  H_INCLUDE H_WARN
 	  "  -p POLICY          the policy to compile (needed when a file has several)\n"
-	  "  --hook=HOOK        input (default), output or forward\n"
+	  "  --hook=HOOKS       input, output, forward, or a comma list (input,output): a\n"
+	  "                     base chain each (default: input; with a 'host', the hooks\n"
+	  "                     its rules are placed on)\n"
 	  "  -o OUT             write OUT (OUT.v4, OUT.v6, OUT.ipset for iptables) instead\n"
 	  "                     of stdout, atomically; a device or /dev/stdout in place\n"
 	  "  --stats            print rule and set counts, and how many rules became lookups\n"
 	  "  --format=text|json the --stats figures as a sentence (default) or JSON\n"
-	  "  --no-ndp           do not accept IPv6 neighbour discovery (hop limit 255)\n",
+	  "  --no-ndp           do not accept IPv6 neighbour discovery (hop limit 255)\n"
+	  "  --no-loopback      do not accept the loopback interface on input and output\n"
+	  "  --priority=N       the nftables base chains' priority (default: filter, 0)\n",
 	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_OUTPUT | CLI_OPT_TARGET |
 	  CLI_OPT_FORMAT, 1, 1 },
 	{ "check", cmd_check, "check [options] FILE...",
@@ -60,6 +64,8 @@ const struct cli_spec cli_commands[] = {
 	  H_INCLUDE H_WARN
 	  "  -p POLICY          lint this policy (default: every policy of each FILE)\n"
 	  "  --format=FORMAT    text (default), json, or sarif (SARIF 2.1.0, for code scanning)\n"
+	  "  --hook=HOOKS       the hooks the ruleset will have: warn about rules none of\n"
+	  "                     them can see (-Wwrong-hook; default as compile's)\n"
 	  "  --stats            print how many rules, rule pairs listed and undecided rules\n"
 	  "  --brute-force      compare every pair of rules, never sample (the slow oracle\n"
 	  "                     the fast engine is tested against; same findings)\n",
@@ -73,6 +79,14 @@ const struct cli_spec cli_commands[] = {
 	  "  --format=text|json print the answer as text (default) or one JSON object\n"
 	  "  --icmp-type=TYPE   the ICMP/ICMPv6 type (name or number; default echo-request)\n"
 	  "  --all              also list every other rule the packet matches, in order\n"
+	  "  --hook=HOOK        the hook the packet meets: input, output or forward\n"
+	  "                     (default: compile's; with a 'host', where the packet goes)\n"
+	  "  --state=STATE      conntrack's state of the packet: new (default), established,\n"
+	  "                     related or invalid\n"
+	  "  --loopback         the packet is on the loopback interface (default: when its\n"
+	  "                     destination is 127.0.0.0/8 or ::1, or is its source)\n"
+	  "  --hop-limit=N      its IPv6 hop limit (default 255 for neighbour discovery, else 64)\n"
+	  "  --no-ndp, --no-loopback  as the ruleset was compiled\n"
 	  "  --table=TABLE      answer from TABLE (portc compile -t table), through libportc\n",
 	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_FORMAT | CLI_OPT_QUERY, 3, 4 },
 };
@@ -138,6 +152,7 @@ static void no_command(const char *name)
 enum {
 	OPT_COLOR = 256, OPT_FORMAT, OPT_DUMP, OPT_CHECK, OPT_DIFF, OPT_HOOK, OPT_STATS,
 	OPT_TABLE, OPT_ICMP_TYPE, OPT_NO_NDP, OPT_BRUTE, OPT_ALL,
+	OPT_NO_LOOPBACK, OPT_LOOPBACK, OPT_PRIORITY, OPT_STATE, OPT_HOP_LIMIT,
 };
 
 static bool parse_define(struct cli_opts *o, const char *arg)
@@ -189,6 +204,11 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "icmp-type", required_argument, NULL, OPT_ICMP_TYPE },
 		{ "no-ndp", no_argument, NULL, OPT_NO_NDP },
+		{ "no-loopback", no_argument, NULL, OPT_NO_LOOPBACK },
+		{ "loopback", no_argument, NULL, OPT_LOOPBACK },
+		{ "priority", required_argument, NULL, OPT_PRIORITY },
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "hop-limit", required_argument, NULL, OPT_HOP_LIMIT },
 		{ "brute-force", no_argument, NULL, OPT_BRUTE },
 		{ "output", required_argument, NULL, 'o' },
 		{ "target", required_argument, NULL, 't' },
@@ -209,7 +229,10 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		case 'W': case OPT_COLOR: need = CLI_OPT_WARN; break;
 		case 'p': need = CLI_OPT_POLICY; break;
 		case 'o': need = CLI_OPT_OUTPUT; break;
-		case 't': case OPT_HOOK: case OPT_NO_NDP: need = CLI_OPT_TARGET; break;
+		case 't': case OPT_PRIORITY: need = CLI_OPT_TARGET; break;
+		case OPT_HOOK: need = CLI_OPT_TARGET | CLI_OPT_LINT | CLI_OPT_QUERY; break;
+		case OPT_NO_NDP: case OPT_NO_LOOPBACK: need = CLI_OPT_TARGET | CLI_OPT_QUERY; break;
+		case OPT_STATE: case OPT_HOP_LIMIT: case OPT_LOOPBACK: need = CLI_OPT_QUERY; break;
 		case OPT_STATS: need = CLI_OPT_TARGET | CLI_OPT_LINT; break;
 		case OPT_BRUTE: need = CLI_OPT_LINT; break;
 		case OPT_FORMAT: need = CLI_OPT_FORMAT; break;
@@ -269,6 +292,11 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		case OPT_HOOK: o->hook = optarg; break;
 		case OPT_STATS: o->stats = true; break;
 		case OPT_NO_NDP: o->no_ndp = true; break;
+		case OPT_NO_LOOPBACK: o->no_loopback = true; break;
+		case OPT_LOOPBACK: o->loopback = true; break;
+		case OPT_PRIORITY: o->priority = optarg; break;
+		case OPT_STATE: o->state = optarg; break;
+		case OPT_HOP_LIMIT: o->hop_limit = optarg; break;
 		case OPT_BRUTE: o->brute_force = true; break;
 		case OPT_FORMAT: o->format = optarg; break;
 		case OPT_DUMP: o->dump = optarg; break;

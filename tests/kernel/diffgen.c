@@ -1,11 +1,18 @@
 /* diffgen.c - packets for the differential test, with the reference
  * verdict of each.
  *
- *   diffgen [-I DIR] [-D NAME=VALUE]... [-p POLICY] [--seed N] [--count N] FILE
+ *   diffgen [-I DIR] [-D NAME=VALUE]... [-p POLICY] [--seed N] [--count N]
+ *           [--hook HOOK] [--no-loopback] [--no-ndp] FILE
  *
  * Compiles FILE like portc does, then prints packets, one a line:
  *
- *   ID FAMILY PROTO SRC DST SPORT DPORT TYPE VERDICT DSCP
+ *   ID FAMILY PROTO SRC DST SPORT DPORT TYPE VERDICT DSCP HOPLIMIT
+ *
+ * VERDICT is what the ruleset decides on HOOK (default input), prologue
+ * included, for a packet that arrives there from another machine:
+ * HOPLIMIT is the hop limit it is sent with, one less by forward. Among
+ * the ICMPv6 packets are neighbour discovery messages, with hop limit 255
+ * (what the prologue accepts on input) or not.
  *
  * half of them on the edges of what the rules match (the first and last
  * address of every interval of every set, and the addresses just outside;
@@ -24,6 +31,7 @@
 #include "cli.h"
 #include "../tool_args.h"
 #include "eval.h"
+#include "hooks.h"
 
 static bool usable_v4(u128 a)
 {
@@ -163,9 +171,10 @@ static int type_for(int proto, bool stateless, const struct ir_rule *r, bool edg
 			return (int)pick(r->types, 255, edges);
 		return (int)(rnd() % 256);
 	}
-	/* types conntrack takes as the start of a flow */
+	/* types conntrack takes as the start of a flow, or does not track
+	 * (neighbour discovery) */
 	if (proto == 58)
-		return 128;
+		return rnd() % 4 ? 128 : 133 + (int)(rnd() % 4);
 	return rnd() % 2 ? 8 : 13;
 }
 
@@ -173,13 +182,28 @@ int main(int argc, char **argv)
 {
 	struct tool_args args;
 	tool_args_init(&args, 3000);
-	for (int i = 1; i < argc; i++)
-		if (tool_arg(&args, argc, argv, &i) != 0)
+	enum hook hook = HOOK_INPUT;
+	struct prologue_opts po = { .loopback = true, .ndp = true };
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--hook") == 0 && i + 1 < argc) {
+			unsigned h;
+			if (hooks_parse(argv[++i], &h) || (h & (h - 1)))
+				args.file = NULL, i = argc;
+			else
+				hook = (enum hook)__builtin_ctz(h);
+		} else if (strcmp(argv[i], "--no-loopback") == 0) {
+			po.loopback = false;
+		} else if (strcmp(argv[i], "--no-ndp") == 0) {
+			po.ndp = false;
+		} else if (tool_arg(&args, argc, argv, &i) != 0) {
 			args.file = NULL, i = argc;
+		}
+	}
 	unsigned long count = args.count;
 	const char *file = args.file;
 	if (!file) {
-		fprintf(stderr, "usage: diffgen [-I DIR] [-D N=V]... [-p POLICY] [--seed N] [--count N] FILE\n");
+		fprintf(stderr, "usage: diffgen [-I DIR] [-D N=V]... [-p POLICY] [--seed N] [--count N] "
+			"[--hook HOOK] [--no-loopback] [--no-ndp] FILE\n");
 		return 2;
 	}
 	struct diag d;
@@ -235,12 +259,16 @@ int main(int argc, char **argv)
 				continue;
 			seen_add(flow_key(p.proto, p.src, p.dst, sp, dp));
 		}
-		struct verdict v = eval_packet(pol, &p);
+		unsigned sent_hl = 64;
+		if (p.family == 6 && p.proto == 58 && p.type >= 133 && p.type <= 136 && rnd() % 3)
+			sent_hl = 255;
+		p.hoplimit = (uint8_t)(hook == HOOK_FORWARD ? sent_hl - 1 : sent_hl);
+		struct verdict v = eval_on_hook(pol, &po, hook, &p);
 		char a[64], b[64];
 		addr_format(p.family, p.src, a, sizeof a);
 		addr_format(p.family, p.dst, b, sizeof b);
-		printf("%lu %d %d %s %s %u %u %u %s %d\n", made + 1, p.family, p.proto, a, b, p.sport,
-		       p.dport, p.type, action_name(v.action), v.dscp);
+		printf("%lu %d %d %s %s %u %u %u %s %d %u\n", made + 1, p.family, p.proto, a, b, p.sport,
+		       p.dport, p.type, action_name(v.action), v.dscp, sent_hl);
 		made++;
 	}
 	free(seen);

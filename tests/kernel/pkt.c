@@ -1,7 +1,8 @@
 /* pkt.c - send crafted packets and see which ones a kernel let through.
  *
  *   pkt send IFACE DSTMAC < packets
- *	Reads lines "ID FAMILY PROTO SRC DST SPORT DPORT TYPE ..." and sends
+ *	Reads lines "ID FAMILY PROTO SRC DST SPORT DPORT TYPE [VERDICT DSCP
+ *	HOPLIMIT]" (diffgen's) and sends
  *	each as an Ethernet frame on IFACE (AF_PACKET), so the packet enters
  *	the other end of a veth exactly as written: TCP as a SYN, UDP as a
  *	datagram, ICMP and ICMPv6 with the given type, other protocols bare.
@@ -114,12 +115,15 @@ static size_t build_l4(uint8_t *l4, int proto, int family, unsigned sport, unsig
 
 static int send_one(int fd, struct sockaddr_ll *to, char *line)
 {
-	char id[32], src[64], dst[64];
-	int family, proto;
-	unsigned sport, dport, type;
-	if (sscanf(line, "%31s %d %d %63s %63s %u %u %u", id, &family, &proto, src, dst, &sport, &dport,
-		   &type) != 8)
+	char id[32], src[64], dst[64], verdict[16];
+	int family, proto, dscp;
+	unsigned sport, dport, type, hl = 64;
+	int got = sscanf(line, "%31s %d %d %63s %63s %u %u %u %15s %d %u", id, &family, &proto, src, dst,
+			 &sport, &dport, &type, verdict, &dscp, &hl);
+	if (got < 8)
 		return -1;
+	if (got < 11 || hl > 255)
+		hl = 64;
 	uint8_t frame[256];
 	size_t l4len;
 	if (family == 4) {
@@ -144,7 +148,7 @@ static int send_one(int fd, struct sockaddr_ll *to, char *line)
 	ip[0] = 0x60;
 	put16(ip + 4, (uint16_t)l4len);
 	ip[6] = (uint8_t)proto;
-	ip[7] = 64;
+	ip[7] = (uint8_t)hl;
 	if (inet_pton(AF_INET6, src, ip + 8) != 1 || inet_pton(AF_INET6, dst, ip + 24) != 1)
 		return -1;
 	l4_checksum(l4, l4len, proto, sum16(ip + 8, 32, 0) + (uint32_t)l4len + (uint32_t)proto);

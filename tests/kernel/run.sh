@@ -38,6 +38,11 @@ done
 tag=pc$$
 A=$tag-a
 R=$tag-r
+C=$tag-c
+S=$tag-s
+D=$tag-d
+F=$tag-f
+U=$tag-u
 ip netns add "$tag-probe" 2>/dev/null || skip "cannot create network namespaces here"
 ip netns del "$tag-probe"
 
@@ -47,11 +52,10 @@ fail=0
 drop_ns() {
 	# nothing started in a namespace may outlive it (a server left behind
 	# would hold the caller's output open)
-	for ns in "$A" "$R"; do
+	for ns in "$A" "$R" "$C" "$S" "$D" "$F" "$U"; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
 	done
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$R" 2>/dev/null
 	return 0
 }
 cleanup() {
@@ -102,7 +106,7 @@ anyip() {
 
 args_for() { # policy file -> its options: tests/kernel/policies.args, or a "# portc-args:" first line
 	sed -n "s|^$1 ||p" tests/kernel/policies.args 2>/dev/null
-	sed -n '1s/^# portc-args: //p' "$1" | sed 's/--hook=[a-z]*//'
+	sed -n '1s/^# portc-args: //p' "$1" | sed 's/--hook=[a-z,]*//'
 }
 
 compile() { # backend policy out [extra args]
@@ -117,9 +121,7 @@ load() { # ns backend out
 	if [ "$be" = nftables ]; then
 		ip netns exec "$ns" nft -f "$out"
 	else
-		ip netns exec "$ns" ipset restore -exist -file "$out.ipset" &&
-			ip netns exec "$ns" iptables-restore "$out.v4" &&
-			ip netns exec "$ns" ip6tables-restore "$out.v6"
+		ip netns exec "$ns" sh "$out.sh"
 	fi
 }
 
@@ -138,8 +140,8 @@ suite_load() {
 				inR nft -c -f "$out" || { bad "load: nft -c rejects $pol"; continue; }
 			else
 				inR ipset restore -exist -file "$out.ipset" || { bad "load: ipset rejects $pol"; continue; }
-				inR iptables-restore --test "$out.v4" || { bad "load: iptables-restore --test rejects $pol"; continue; }
-				inR ip6tables-restore --test "$out.v6" || { bad "load: ip6tables-restore --test rejects $pol"; continue; }
+				inR iptables-restore --noflush --test "$out.v4" || { bad "load: iptables-restore --test rejects $pol"; continue; }
+				inR ip6tables-restore --noflush --test "$out.v6" || { bad "load: ip6tables-restore --test rejects $pol"; continue; }
 			fi
 			# twice: the second load replaces the first
 			if load "$R" "$be" "$out" && load "$R" "$be" "$out"; then ok; else bad "load: $pol ($be) does not load"; fi
@@ -163,6 +165,13 @@ start_servers() {
 
 stop_servers() {
 	ip netns pids "$R" 2>/dev/null | xargs -r kill 2>/dev/null
+	wait 2>/dev/null
+}
+
+stop_all() {
+	for ns in "$A" "$R" "$C" "$S" "$D" "$F" "$U"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+	done
 	wait 2>/dev/null
 }
 
@@ -269,28 +278,28 @@ suite_dscp() {
 
 # ---- differential -------------------------------------------------------------
 
-# Sends the packets in $1 from A and prints what R received.
+# Sends the packets in $1 from the sender namespace (SEND_NS, its veth
+# SEND_IF, to the MAC NEXT_MAC) and records what the receiver namespace
+# (RECV_NS) got in $tmp/got. By default A sends to R.
 exchange() {
-	start_recv "$tmp/got" 1 6 17 1 58 47 50
-	inA "$PKT" send va "$RMAC" <"$1"
+	local rns=${RECV_NS:-$R}
+	rm -f "$tmp/recv.err"
+	ip netns exec "$rns" "$PKT" recv 1 6 17 1 58 47 50 132 >"$tmp/got" 2>"$tmp/recv.err" &
+	RECV_PID=$!
+	while ! grep -q ready "$tmp/recv.err" 2>/dev/null; do sleep 0.05; done
+	ip netns exec "${SEND_NS:-$A}" "$PKT" send "${SEND_IF:-va}" "${NEXT_MAC:-$RMAC}" <"$1"
 	wait "$RECV_PID"
 }
 
-differential() { # label policy backend [args]
-	local label=$1 pol=$2 be=$3
-	shift 3
-	setup bare
-	anyip
-	compile "$be" "$pol" "$tmp/diff" "$@" || { bad "differential $label: compile: $(cat "$tmp/compile.err")"; return; }
-	load "$R" "$be" "$tmp/diff" || { bad "differential $label ($be): load"; return; }
-	# shellcheck disable=SC2046
-	$DIFFGEN -I stdlib $(args_for "$pol") "$@" --seed "${SEED:-1}" --count "$COUNT" "$pol" >"$tmp/packets" ||
-		{ bad "differential $label: diffgen"; return; }
+# Sends $tmp/packets, and compares what arrived with diffgen's verdicts.
+send_and_compare() { # label backend
+	local label=$1 be=$2
 	exchange "$tmp/packets"
 	# A veth can drop a frame under a burst before netfilter sees it, which
 	# would read as "denied": what should have arrived and did not is sent
 	# once more (a lost packet left no conntrack entry, so it is new again).
-	awk 'NR == FNR { got[$1 " " $2 " " $3] = 1; next }
+	# (FILENAME, not NR == FNR: the first file may be empty)
+	awk 'FILENAME == ARGV[1] { got[$1 " " $2 " " $3] = 1; next }
 	     $9 == "allow" && !(($1 " " $3 " " $8) in got)' "$tmp/got" "$tmp/packets" >"$tmp/retry"
 	if [ -s "$tmp/retry" ]; then
 		cp "$tmp/got" "$tmp/got.first"
@@ -302,14 +311,14 @@ differential() { # label policy backend [args]
 	# mangle comes before filter on INPUT)
 	local result
 	result=$(awk -v be="$be" '
-		NR == FNR { got[$1 " " $2 " " $3] = $4; next }
+		FILENAME == ARGV[1] { got[$1 " " $2 " " $3] = $4; next }
 		{
 			key = $1 " " $3 " " $8
 			arrived = (key in got)
 			if (($9 == "allow") != arrived) {
 				bad++
-				if (bad <= 8) printf "  packet %s: %s %s %s:%s -> %s:%s type %s: reference %s, kernel %s\n", \
-					$1, ($2 == 4 ? "v4" : "v6"), $3, $4, $6, $5, $7, $8, $9, arrived ? "accepted" : "dropped"
+				if (bad <= 8) printf "  packet %s: %s %s %s:%s -> %s:%s type %s hop limit %s: reference %s, kernel %s\n", \
+					$1, ($2 == 4 ? "v4" : "v6"), $3, $4, $6, $5, $7, $8, $11, $9, arrived ? "accepted" : "dropped"
 			} else if (arrived && be == "nftables" && got[key] != ($10 < 0 ? 0 : $10)) {
 				bad++
 				if (bad <= 8) printf "  packet %s: DSCP %s, reference %s\n", $1, got[key], $10
@@ -321,13 +330,35 @@ differential() { # label policy backend [args]
 	local summary
 	summary=$(echo "$result" | tail -1)
 	set -- $summary
-	if [ "${3:-1}" = 0 ]; then
+	if [ "${1:-0}" = 0 ]; then
+		bad "$label ($be): no packets compared"
+	elif [ "${3:-1}" = 0 ]; then
 		ok
-		echo "  differential $label ($be): $1 packets, $2 allowed, 0 mismatches"
+		DIFF_PACKETS=$((DIFF_PACKETS + $1))
+		eval "DIFF_$be=\$((DIFF_$be + $1))"
+		echo "  $label ($be): $1 packets, $2 allowed, 0 mismatches"
 	else
 		echo "$result" | sed '$d'
-		bad "differential $label ($be): ${3:-?} mismatches in ${1:-?} packets"
+		bad "$label ($be): ${3:-?} mismatches in ${1:-?} packets"
 	fi
+}
+DIFF_PACKETS=0
+DIFF_nftables=0
+DIFF_iptables=0
+
+# The policy on R's input hook (R takes every address as its own), the
+# packets crafted in A.
+differential() { # label policy backend [args]
+	local label=$1 pol=$2 be=$3
+	shift 3
+	setup bare
+	anyip
+	compile "$be" "$pol" "$tmp/diff" "$@" || { bad "differential $label: compile: $(cat "$tmp/compile.err")"; return; }
+	load "$R" "$be" "$tmp/diff" || { bad "differential $label ($be): load"; return; }
+	# shellcheck disable=SC2046
+	$DIFFGEN -I stdlib $(args_for "$pol") "$@" --hook input --seed "${SEED:-1}" --count "$COUNT" "$pol" >"$tmp/packets" ||
+		{ bad "differential $label: diffgen"; return; }
+	send_and_compare "differential $label" "$be"
 }
 
 suite_differential() {
@@ -368,16 +399,19 @@ suite_injection() {
 	[ "$want" = "$got" ] && ok || bad "injection: the input chain has $got rules, portc wrote $want"
 	compile iptables "$pol" "$tmp/inj" || { bad "injection: compile (iptables)"; return; }
 	if load "$R" iptables "$tmp/inj"; then ok; else bad "injection: iptables-restore cannot load it"; fi
-	want=$(grep -c '^-A PORTC_evil ' "$tmp/inj.v4")
-	got=$(inR iptables-save -t filter | grep -c '^-A PORTC_evil ')
-	[ "$want" = "$got" ] && ok || bad "injection: iptables has $got rules in PORTC_evil, portc wrote $want"
+	want=$(grep -c '^-A PORTC-evil-in ' "$tmp/inj.v4")
+	got=$(inR iptables-save -t filter | grep -c '^-A PORTC-evil-in ')
+	[ "$want" = "$got" ] && ok || bad "injection: iptables has $got rules in PORTC-evil-in, portc wrote $want"
 	inR iptables-save -t filter | grep -q '^COMMIT' && [ "$(inR iptables-save -t filter | grep -c '^\*filter')" = 1 ] && ok ||
 		bad "injection: a note opened a table"
 }
 
-for s in ${PORTC_KERNEL_SUITES:-load e2e dscp differential injection}; do
+. tests/kernel/hosts.sh
+. tests/kernel/forms.sh
+
+for s in ${PORTC_KERNEL_SUITES:-load e2e dscp differential injection loopback host coexist forms routed}; do
 	echo "-- $s"
 	"suite_$s"
 done
-echo "kernel: $pass passed, $fail failed"
+echo "kernel: $pass passed, $fail failed; differential packets without a mismatch: $DIFF_nftables nftables, $DIFF_iptables iptables"
 [ "$fail" = 0 ]
