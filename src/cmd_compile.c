@@ -73,6 +73,13 @@ static void print_stats(const struct ir_policy *pol, const struct backend *be,
 	json_t *o = json_pack("{s:o, s:s}", "policy", json_text(pol->name), "target", be->name);
 	for (size_t i = 0; i < st->nnamed; i++)
 		json_object_set_new(o, st->named[i].name, json_integer((json_int_t)st->named[i].value));
+	if (st->hooks) {
+		json_t *h = json_array();
+		for (int k = 0; k < HOOK__COUNT; k++)
+			if (st->hooks & HOOK_BIT(k))
+				json_array_append_new(h, json_string(hook_name((enum hook)k)));
+		json_object_set_new(o, "hooks", h);
+	}
 	json_dumpf(o, stderr, JSON_COMPACT);
 	fputc('\n', stderr);
 	json_decref(o);

@@ -176,18 +176,23 @@ static void put_log(struct nft *n, struct strbuf *sb, const struct ir_rule *r)
 	sb_free(&name);
 }
 
-/* What a rule does when it matches: statements and verdict. */
-static void put_action(struct nft *n, struct strbuf *sb, const struct ir_rule *r, int family)
+/* A rule that marks a flow needs a chain of its own: nft's `ct mark set`
+ * ends the rule on a packet conntrack does not track (neighbour discovery
+ * and MLD in a stateful policy, anything under `notrack`), verdict and
+ * all, so the packet would fall through to later rules. The chain marks
+ * tracked packets and only sets DSCP on the rest. */
+static bool marks_flow(const struct nft *n, const struct ir_rule *r)
+{
+	return r->action == ACT_ALLOW && r->dscp >= 0 && !n->pol->stateless;
+}
+
+/* The statements and verdict of a rule that needs no chain. */
+static void put_statements(struct nft *n, struct strbuf *sb, const struct ir_rule *r, int family)
 {
 	if (r->log)
 		put_log(n, sb, r);
-	if (r->action == ACT_ALLOW && r->dscp >= 0) {
-		if (!n->pol->stateless) {
-			sb_printf(sb, "ct mark set ct mark and 0xffffff00 or 0x%08x ", CT_MARK_FLAG | r->dscp);
-			n->dscp_used[r->dscp] = true;
-		}
+	if (r->action == ACT_ALLOW && r->dscp >= 0)
 		sb_printf(sb, "%s dscp set %d ", fam_kw(family), r->dscp);
-	}
 	switch (r->action) {
 	case ACT_ALLOW: sb_puts(sb, "accept"); break;
 	case ACT_DENY: sb_puts(sb, "drop"); break;
@@ -196,6 +201,49 @@ static void put_action(struct nft *n, struct strbuf *sb, const struct ir_rule *r
 		n->need_reject = true;
 		break;
 	}
+}
+
+/* Writes rule r's chain for family (once, however many hooks' rules jump
+ * to it). */
+static void put_rule_chain(struct nft *n, const struct ir_rule *r, int family)
+{
+	unsigned char bit = family == 4 ? 1 : 2;
+	if (n->aux_done[r->index] & bit)
+		return;
+	n->aux_done[r->index] |= bit;
+	struct strbuf *a = &n->aux;
+	sb_printf(a, "\tchain rule_%u_v%d {\n", r->index, family);
+	if (marks_flow(n, r)) {
+		n->dscp_used[r->dscp] = true;
+		if (r->log) {
+			sb_puts(a, "\t\t");
+			put_log(n, a, r);
+			put_comment(a, r);
+			sb_putc(a, '\n');
+		}
+		sb_printf(a, "\t\tct state untracked %s dscp set %d accept ", fam_kw(family), r->dscp);
+		put_comment(a, r);
+		sb_printf(a, "\n\t\tct mark set ct mark and 0xffffff00 or 0x%08x %s dscp set %d accept ",
+			  CT_MARK_FLAG | r->dscp, fam_kw(family), r->dscp);
+	} else {
+		sb_puts(a, "\t\t");
+		put_statements(n, a, r, family);
+		sb_putc(a, ' ');
+	}
+	put_comment(a, r);
+	sb_puts(a, "\n\t}\n\n");
+}
+
+/* What a rule does when it matches: statements and verdict, or a jump to
+ * its chain. */
+static void put_action(struct nft *n, struct strbuf *sb, const struct ir_rule *r, int family)
+{
+	if (marks_flow(n, r)) {
+		sb_printf(sb, "jump rule_%u_v%d", r->index, family);
+		put_rule_chain(n, r, family);
+		return;
+	}
+	put_statements(n, sb, r, family);
 }
 
 /* A verdict a lookup can hold directly, or NULL when the rule needs a
@@ -275,17 +323,7 @@ static void verdict_of(struct nft *n, const struct ir_rule *r, int family, struc
 		return;
 	}
 	sb_printf(out, "jump rule_%u_v%d", r->index, family);
-	/* one chain however many hooks' lookups jump to it */
-	unsigned char bit = family == 4 ? 1 : 2;
-	if (n->aux_done[r->index] & bit)
-		return;
-	n->aux_done[r->index] |= bit;
-	struct strbuf *a = &n->aux;
-	sb_printf(a, "\tchain rule_%u_v%d {\n\t\t", r->index, family);
-	put_action(n, a, r, family);
-	sb_putc(a, ' ');
-	put_comment(a, r);
-	sb_puts(a, "\n\t}\n\n");
+	put_rule_chain(n, r, family);
 }
 
 /* Emits a group as one lookup; false when its elements would be too many

@@ -229,7 +229,14 @@ int main(int argc, char **argv)
 		p.family = r && ir_rule_families(r) ? (ir_rule_families(r) == 3 ? (rnd() % 2 ? 4 : 6)
 							     : ir_rule_families(r) == 1 ? 4 : 6)
 						   : (rnd() % 2 ? 4 : 6);
-		if (r && r->proto != IR_PROTO_ANY && rnd() % 4 != 0)
+		/* one packet in 25 is neighbour discovery, whatever the policy's
+		 * families and protocols: the prologue decides most of them */
+		bool nd = made % 25 == 12;
+		if (nd)
+			p.family = 6;
+		if (nd)
+			p.proto = 58;
+		else if (r && r->proto != IR_PROTO_ANY && rnd() % 4 != 0)
 			p.proto = r->proto;
 		else
 			p.proto = protos[rnd() % nprotos];
@@ -251,6 +258,8 @@ int main(int argc, char **argv)
 		}
 		if (ir_has_types(p.proto))
 			p.type = (uint8_t)type_for(p.proto, pol->stateless, r, edges);
+		if (nd)
+			p.type = (uint8_t)(133 + rnd() % 4);
 		if (!pol->stateless) {
 			/* generic conntrack (GRE, ESP) keys on addresses only */
 			bool ports = ir_has_ports(p.proto);
@@ -260,7 +269,7 @@ int main(int argc, char **argv)
 			seen_add(flow_key(p.proto, p.src, p.dst, sp, dp));
 		}
 		unsigned sent_hl = 64;
-		if (p.family == 6 && p.proto == 58 && p.type >= 133 && p.type <= 136 && rnd() % 3)
+		if (p.family == 6 && p.proto == 58 && p.type >= 133 && p.type <= 136 && rnd() % 4)
 			sent_hl = 255;
 		p.hoplimit = (uint8_t)(hook == HOOK_FORWARD ? sent_hl - 1 : sent_hl);
 		struct verdict v = eval_on_hook(pol, &po, hook, &p);

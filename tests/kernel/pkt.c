@@ -8,6 +8,12 @@
  *	datagram, ICMP and ICMPv6 with the given type, other protocols bare.
  *	Every payload starts with "PORTC" and the packet's ID.
  *
+ *   pkt send-raw < packets
+ *	The same packets, sent by the local stack through raw sockets
+ *	(IP_HDRINCL, and IPPROTO_RAW for IPv6), so that they leave through
+ *	the OUTPUT hook with the addresses written: a packet the firewall
+ *	drops there fails with EPERM, which is not an error here.
+ *
  *   pkt recv SECONDS PROTO...
  *	Opens raw IPv4 and IPv6 sockets for each protocol and prints
  *	"ID PROTO TYPE DSCP" for every packet with a portc payload that the local stack
@@ -113,6 +119,26 @@ static size_t build_l4(uint8_t *l4, int proto, int family, unsigned sport, unsig
 	return hdr + n;
 }
 
+/* -1: on a veth, as a frame; else raw IPv4 and IPv6 sockets */
+static int raw4 = -1, raw6 = -1;
+
+static int send_raw(int family, const uint8_t *pkt, size_t len, const char *dst)
+{
+	ssize_t r;
+	if (family == 4) {
+		struct sockaddr_in to = { .sin_family = AF_INET };
+		inet_pton(AF_INET, dst, &to.sin_addr);
+		r = sendto(raw4, pkt, len, 0, (struct sockaddr *)&to, sizeof to);
+	} else {
+		struct sockaddr_in6 to = { .sin6_family = AF_INET6 };
+		inet_pton(AF_INET6, dst, &to.sin6_addr);
+		r = sendto(raw6, pkt, len, 0, (struct sockaddr *)&to, sizeof to);
+	}
+	if (r < 0 && errno == EPERM)	/* dropped by OUTPUT */
+		return 0;
+	return (int)r;
+}
+
 static int send_one(int fd, struct sockaddr_ll *to, char *line)
 {
 	char id[32], src[64], dst[64], verdict[16];
@@ -139,6 +165,8 @@ static int send_one(int fd, struct sockaddr_ll *to, char *line)
 			return -1;
 		put16(ip + 10, fold(sum16(ip, 20, 0)));
 		l4_checksum(l4, l4len, proto, sum16(ip + 12, 8, 0) + (uint32_t)proto + (uint32_t)l4len);
+		if (raw4 >= 0)
+			return send_raw(4, frame, 20 + l4len, dst);
 		to->sll_protocol = htons(ETH_P_IP);
 		return (int)sendto(fd, frame, 20 + l4len, 0, (struct sockaddr *)to, sizeof *to);
 	}
@@ -152,22 +180,33 @@ static int send_one(int fd, struct sockaddr_ll *to, char *line)
 	if (inet_pton(AF_INET6, src, ip + 8) != 1 || inet_pton(AF_INET6, dst, ip + 24) != 1)
 		return -1;
 	l4_checksum(l4, l4len, proto, sum16(ip + 8, 32, 0) + (uint32_t)l4len + (uint32_t)proto);
+	if (raw6 >= 0)
+		return send_raw(6, frame, 40 + l4len, dst);
 	to->sll_protocol = htons(ETH_P_IPV6);
 	return (int)sendto(fd, frame, 40 + l4len, 0, (struct sockaddr *)to, sizeof *to);
 }
 
 static int cmd_send(const char *ifname, const char *mac)
 {
-	int fd = socket(AF_PACKET, SOCK_DGRAM, 0);
-	if (fd < 0) {
+	int fd = -1;
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = 6 };
+	if (!ifname) {
+		int one = 1;
+		raw4 = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+		raw6 = socket(AF_INET6, SOCK_RAW, IPPROTO_RAW);
+		if (raw4 < 0 || raw6 < 0 || setsockopt(raw4, IPPROTO_IP, IP_HDRINCL, &one, sizeof one) < 0) {
+			perror("raw sockets");
+			return 2;
+		}
+	} else if ((fd = socket(AF_PACKET, SOCK_DGRAM, 0)) < 0) {
 		perror("socket(AF_PACKET)");
 		return 2;
 	}
-	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = 6 };
-	to.sll_ifindex = (int)if_nametoindex(ifname);
-	if (!to.sll_ifindex || sscanf(mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &to.sll_addr[0],
+	if (ifname)
+		to.sll_ifindex = (int)if_nametoindex(ifname);
+	if (ifname && (!to.sll_ifindex || sscanf(mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &to.sll_addr[0],
 				      &to.sll_addr[1], &to.sll_addr[2], &to.sll_addr[3],
-				      &to.sll_addr[4], &to.sll_addr[5]) != 6) {
+				      &to.sll_addr[4], &to.sll_addr[5]) != 6)) {
 		fprintf(stderr, "pkt: bad interface or MAC\n");
 		return 2;
 	}
@@ -187,7 +226,8 @@ static int cmd_send(const char *ifname, const char *mac)
 			nanosleep(&ts, NULL);
 		}
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return 0;
 }
 
@@ -277,8 +317,11 @@ int main(int argc, char **argv)
 {
 	if (argc >= 4 && strcmp(argv[1], "send") == 0)
 		return cmd_send(argv[2], argv[3]);
+	if (argc >= 2 && strcmp(argv[1], "send-raw") == 0)
+		return cmd_send(NULL, NULL);
 	if (argc >= 4 && strcmp(argv[1], "recv") == 0)
 		return cmd_recv(atoi(argv[2]), argc - 3, argv + 3);
-	fprintf(stderr, "usage: pkt send IFACE DSTMAC < packets | pkt recv SECONDS PROTO...\n");
+	fprintf(stderr, "usage: pkt send IFACE DSTMAC < packets | pkt send-raw < packets | "
+		"pkt recv SECONDS PROTO...\n");
 	return 2;
 }

@@ -14,6 +14,7 @@
 #   differential  thousands of crafted packets (edges and random) from A;
 #                 what R's stack receives (after the INPUT hook) must be
 #                 exactly what the reference evaluator allows
+#   output        the same from R's own stack, through its OUTPUT hook, to A
 #   injection     notes written to break out of comments stay comments
 #
 # Needs root and network namespaces; says SKIP and why when it has neither.
@@ -95,13 +96,14 @@ setup() {
 	RMAC=$(ip -n "$R" -j link show vr | jq -r '.[0].address')
 }
 
-# R takes every address as its own ("AnyIP"), so crafted packets to any
-# destination reach its INPUT hook.
+# R (or the namespace and interface given) takes every address as its own
+# ("AnyIP"), so crafted packets to any destination reach its INPUT hook.
 anyip() {
-	inR sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-		net.ipv4.conf.vr.rp_filter=0 net.ipv4.conf.all.accept_local=1 net.ipv4.conf.vr.accept_local=1
-	ip -n "$R" route add local 0.0.0.0/0 dev lo table local
-	ip -n "$R" -6 route add local ::/0 dev lo table local
+	local ns=${1:-$R} dev=${2:-vr}
+	ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+		"net.ipv4.conf.$dev.rp_filter=0" net.ipv4.conf.all.accept_local=1 "net.ipv4.conf.$dev.accept_local=1"
+	ip -n "$ns" route add local 0.0.0.0/0 dev lo table local
+	ip -n "$ns" -6 route add local ::/0 dev lo table local
 }
 
 args_for() { # policy file -> its options: tests/kernel/policies.args, or a "# portc-args:" first line
@@ -287,7 +289,11 @@ exchange() {
 	ip netns exec "$rns" "$PKT" recv 1 6 17 1 58 47 50 132 >"$tmp/got" 2>"$tmp/recv.err" &
 	RECV_PID=$!
 	while ! grep -q ready "$tmp/recv.err" 2>/dev/null; do sleep 0.05; done
-	ip netns exec "${SEND_NS:-$A}" "$PKT" send "${SEND_IF:-va}" "${NEXT_MAC:-$RMAC}" <"$1"
+	if [ -n "${SEND_RAW:-}" ]; then
+		ip netns exec "$SEND_NS" "$PKT" send-raw <"$1"
+	else
+		ip netns exec "${SEND_NS:-$A}" "$PKT" send "${SEND_IF:-va}" "${NEXT_MAC:-$RMAC}" <"$1"
+	fi
 	wait "$RECV_PID"
 }
 
@@ -361,6 +367,31 @@ differential() { # label policy backend [args]
 	send_and_compare "differential $label" "$be"
 }
 
+# The policy on R's output hook: R sends the packets itself, through raw
+# sockets, to A (its default routes, to a permanent neighbour), and A takes
+# every address as its own. R's own addresses are link-local, which no
+# generated packet uses.
+output_differential() { # label policy backend [args]
+	local label=$1 pol=$2 be=$3
+	shift 3
+	setup bare
+	local amac
+	amac=$(ip -n "$A" -j link show va | jq -r '.[0].address')
+	ip -n "$R" addr add 169.254.0.2/30 dev vr
+	ip -n "$R" -6 addr add fe80::2/64 dev vr nodad
+	ip -n "$R" neigh replace 169.254.0.1 lladdr "$amac" dev vr nud permanent
+	ip -n "$R" -6 neigh replace fe80::1 lladdr "$amac" dev vr nud permanent
+	ip -n "$R" route add default via 169.254.0.1 dev vr onlink
+	ip -n "$R" -6 route add default via fe80::1 dev vr
+	anyip "$A" va
+	compile "$be" "$pol" "$tmp/diff" --hook=input,output "$@" || { bad "output $label: compile: $(cat "$tmp/compile.err")"; return; }
+	load "$R" "$be" "$tmp/diff" || { bad "output $label ($be): load"; return; }
+	# shellcheck disable=SC2046
+	$DIFFGEN -I stdlib $(args_for "$pol") "$@" --hook output --seed "${SEED:-1}" --count "$COUNT" "$pol" >"$tmp/packets" ||
+		{ bad "output $label: diffgen"; return; }
+	SEND_RAW=1 SEND_NS=$R RECV_NS=$A send_and_compare "output $label" "$be"
+}
+
 suite_differential() {
 	for pol in policies/*.pol; do
 		for be in nftables iptables; do
@@ -379,6 +410,21 @@ suite_differential() {
 		# the same policy, stateless: every ICMP type, no conntrack help
 		sed 's/^policy generated {/policy generated {\n    stateless;/' "$tmp/gen$seed.pol" >"$tmp/gen${seed}s.pol"
 		SEED=$seed differential "generated-$seed-stateless" "$tmp/gen${seed}s.pol" nftables
+	done
+}
+
+# The same, on the output hook of a ruleset for input and output.
+suite_output() {
+	for pol in policies/*.pol; do
+		for be in nftables iptables; do
+			SEED=9 output_differential "$(basename "$pol")" "$pol" "$be"
+		done
+	done
+	for seed in $SEEDS; do
+		python3 tests/kernel/genpolicy.py "$((seed + 200))" 30 >"$tmp/ogen$seed.pol"
+		for be in nftables iptables; do
+			SEED=$seed output_differential "generated-$((seed + 200))" "$tmp/ogen$seed.pol" "$be"
+		done
 	done
 }
 
@@ -409,7 +455,7 @@ suite_injection() {
 . tests/kernel/hosts.sh
 . tests/kernel/forms.sh
 
-for s in ${PORTC_KERNEL_SUITES:-load e2e dscp differential injection loopback host coexist forms routed}; do
+for s in ${PORTC_KERNEL_SUITES:-load e2e dscp differential output injection loopback host coexist forms routed}; do
 	echo "-- $s"
 	"suite_$s"
 done
