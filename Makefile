@@ -61,7 +61,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 KTOOLS    := $(BUILD)/tests/pkt $(BUILD)/tests/diffgen
 TTOOLS    := $(BUILD)/tests/tablecheck
 
-.PHONY: all deps deps-test deps-bench check check-unit check-golden check-kernel check-kernel-long check-sanitize demo docs bench bench-lint bench-table bench-sets bench-ab fuzz install clean
+.PHONY: all deps deps-test deps-bench check check-unit check-golden check-kernel check-kernel-long check-sanitize demo docs bench bench-lint bench-table bench-sets bench-estate bench-ab fuzz install clean
 .DEFAULT_GOAL := all
 
 all: deps $(PORTC) $(LIB_A) $(LIB_SO)
@@ -172,7 +172,12 @@ demo: all
 # ClassBench sets from CLASSBENCH (the workspace's copy by default), and
 # synthetic ones; see bench/README.md.
 CLASSBENCH ?= ../shared/bench/classbench
-bench: bench-sets bench-lint bench-table
+bench: bench-sets bench-lint bench-table bench-estate
+
+# group-heavy estates (bench/genestate.py): lint, compile, nft -f and
+# iptables load times, against Capirca's aclgen in the same run
+bench-estate: all $(BUILD)/bench/peakrss deps-bench
+	python3 -u bench/estate-bench.py $(PORTC)
 
 # set building at scale: a 64k-entry group, a 32k-item port list, a /8 less
 # 64k /32s, checked, compiled and linted (bench/set-bench.py)

@@ -42,9 +42,11 @@ patch:cmd:patch
 "
 
 # Needed by `make bench` only: DPDK's rte_acl, the classifier the matching
-# tables are measured against.
+# tables are measured against, and Capirca's aclgen, the baseline of the
+# estate benchmark.
 BENCH_NEEDS="
 libdpdk-dev:h:dpdk/rte_acl.h
+python3-capirca:cmd:aclgen
 "
 
 missing=""

@@ -21,8 +21,20 @@
 #include "backend.h"
 #include "pspace.h"
 
-/* Elements one lookup may hold before its rules stay a list. */
+/* Elements one lookup may hold; past them the next lookup starts. */
 #define NFT_MAX_ELEMENTS 20000
+/* Box pairs the subtraction of one rule's boxes from its lookup's may
+ * compare; past them the rule starts the next lookup (the compile would
+ * otherwise grow with the square of a group's boxes). */
+#define NFT_MAX_WORK 2000000
+/* A rule of more boxes than this (a product of groups: 50 sources by 50
+ * destinations is 2,500) stays a rule of its own, over named sets: as
+ * lookup elements its product would cost the kernel far more to load
+ * than the one rule does. */
+#define NFT_MERGE_MAX_BOXES 64
+/* A rule with at most this many port (or type) combinations is emitted as
+ * that many rules, without an anonymous set (emit_rule). */
+#define NFT_SPLIT_MAX 4
 
 struct group {
 	int family;
@@ -260,7 +272,7 @@ static const char *plain_verdict(const struct ir_rule *r)
 	return NULL;
 }
 
-static void emit_rule(struct nft *n, const struct ir_rule *r, int family)
+static void emit_one(struct nft *n, const struct ir_rule *r, int family)
 {
 	struct strbuf *sb = &n->body;
 	sb_puts(sb, "\t\t");
@@ -272,6 +284,34 @@ static void emit_rule(struct nft *n, const struct ir_rule *r, int family)
 	n->st->emitted_rules++;
 	if (r->action == ACT_REJECT)
 		n->need_reject = true;
+}
+
+/* A rule on its own. A short list of ports or types becomes a rule per
+ * item rather than an anonymous set: the rules decide alike, one after
+ * the other, and the kernel's cost of loading a ruleset grows with the
+ * square of its sets (each new set is checked against the others in the
+ * transaction), while rules cost it next to nothing. */
+static void emit_rule(struct nft *n, const struct ir_rule *r, int family)
+{
+	bool ports = r->proto != IR_PROTO_ANY && ir_has_ports(r->proto);
+	bool types = r->proto != IR_PROTO_ANY && ir_has_types(r->proto);
+	size_t ns = ports ? r->sport.n : 1, nd = ports ? r->dport.n : types ? r->types.n : 1;
+	if (ns * nd < 2 || ns * nd > NFT_SPLIT_MAX) {
+		emit_one(n, r, family);
+		return;
+	}
+	for (size_t i = 0; i < ns; i++) {
+		for (size_t j = 0; j < nd; j++) {
+			struct ir_rule one = *r;
+			if (ports) {
+				one.sport = (struct ivset){ &r->sport.v[i], 1 };
+				one.dport = (struct ivset){ &r->dport.v[j], 1 };
+			} else {
+				one.types = (struct ivset){ &r->types.v[j], 1 };
+			}
+			emit_one(n, &one, family);
+		}
+	}
 }
 
 /* ---- groups as lookups ------------------------------------------------- */
@@ -326,100 +366,135 @@ static void verdict_of(struct nft *n, const struct ir_rule *r, int family, struc
 	put_rule_chain(n, r, family);
 }
 
-/* Emits a group as one lookup; false when its elements would be too many
- * (the caller then emits the rules one by one). */
-static bool emit_lookup(struct nft *n, const struct group *g)
+/* Rules g->rules[a..b) as one lookup, with their first-match regions. */
+static void put_lookup(struct nft *n, const struct group *g, size_t a, size_t b,
+		       const struct boxes *regions, size_t total)
+{
+	const struct ir_policy *pol = n->pol;
+	/* one verdict for all: a set; several: a verdict map */
+	struct strbuf *verdicts = xcalloc(b - a, sizeof *verdicts);
+	bool same = true;
+	for (size_t k = a; k < b; k++) {
+		sb_init(&verdicts[k - a]);
+		verdict_of(n, &pol->rules[g->rules[k]], g->family, &verdicts[k - a]);
+		if (strcmp(verdicts[k - a].s, verdicts[0].s) != 0)
+			same = false;
+	}
+	struct strbuf *sb = &n->body;
+	sb_puts(sb, "\t\t");
+	put_key(sb, g->family, g->proto);
+	if (g->proto != IR_PROTO_ANY && !l4_kw(g->proto))
+		sb_printf(sb, " . meta l4proto");
+	sb_puts(sb, same ? " {" : " vmap {");
+	bool first = true;
+	for (size_t k = a; k < b; k++) {
+		const struct ir_rule *r = &pol->rules[g->rules[k]];
+		struct strbuf c = { 0 };
+		sb_init(&c);
+		put_comment(&c, r);
+		for (size_t i = 0; i < regions[k].n; i++) {
+			sb_puts(sb, first ? "\n\t\t\t" : ",\n\t\t\t");
+			first = false;
+			put_element(sb, g->family, g->proto, &regions[k].v[i]);
+			if (g->proto != IR_PROTO_ANY && !l4_kw(g->proto))
+				sb_printf(sb, " . %d", g->proto);
+			sb_printf(sb, " %s", c.s);
+			if (!same)
+				sb_printf(sb, " : %s", verdicts[k - a].s);
+		}
+		sb_free(&c);
+	}
+	sb_puts(sb, "\n\t\t}");
+	if (same)
+		sb_printf(sb, " %s", verdicts[0].s);
+	struct strbuf c = { 0 };
+	sb_init(&c);
+	sb_printf(&c, "%zu rules: ", b - a);
+	for (size_t k = a; k < b; k++) {
+		const struct ir_rule *r = &pol->rules[g->rules[k]];
+		const char *file = r->origin.src ? r->origin.src->name : "?";
+		const char *slash = strrchr(file, '/');
+		sb_printf(&c, "%s%s:%u", k > a ? ", " : "", slash ? slash + 1 : file, r->origin.line);
+	}
+	sb_puts(sb, " comment \"");
+	quote_text(sb, c.s, 120);
+	sb_puts(sb, "\"\n");
+	sb_free(&c);
+	for (size_t k = a; k < b; k++)
+		sb_free(&verdicts[k - a]);
+	free(verdicts);
+	n->st->emitted_rules++;
+	n->st->set_elements += (unsigned)total;
+	n->st->merged_rules += (unsigned)(b - a);
+}
+
+/* Rules g->rules[a..b): one lookup when two or more decide packets, else
+ * each on its own. */
+static void flush_lookup(struct nft *n, const struct group *g, size_t a, size_t b,
+			 struct boxes *regions, size_t total)
+{
+	if (b - a >= 2 && total > 0)
+		put_lookup(n, g, a, b, regions, total);
+	else
+		for (size_t k = a; k < b; k++)
+			emit_rule(n, &n->pol->rules[g->rules[k]], g->family);
+	for (size_t k = a; k < b; k++)
+		boxes_free(&regions[k]);
+}
+
+/* Emits a group as lookups. Each lookup takes the group's next rules for as
+ * long as its elements stay under NFT_MAX_ELEMENTS and the subtraction
+ * that makes them under NFT_MAX_WORK box pairs a rule; then the next
+ * lookup starts. Consecutive lookups in order decide as the rules did in
+ * order, so where one lookup ends changes no verdict, only how many there
+ * are; a rule too large for any lookup (NFT_MERGE_MAX_BOXES) stands
+ * alone. */
+static void emit_group(struct nft *n, const struct group *g)
 {
 	const struct ir_policy *pol = n->pol;
 	struct boxes seen = { 0 };
 	struct boxes *regions = xcalloc(g->n, sizeof *regions);
-	size_t total = 0;
-	bool ok = true;
-	for (size_t k = 0; k < g->n && ok; k++) {
+	size_t total = 0, start = 0;
+	for (size_t k = 0; k < g->n; k++) {
 		const struct ir_rule *r = &pol->rules[g->rules[k]];
 		struct boxes mine = { 0 };
-		if (!rule_boxes(r, g->family, &mine, NFT_MAX_ELEMENTS)) {
-			ok = false;
-			break;
+		if (!rule_boxes(r, g->family, &mine, NFT_MERGE_MAX_BOXES)) {
+			flush_lookup(n, g, start, k, regions, total);
+			emit_rule(n, r, g->family);
+			boxes_free(&seen);
+			seen = (struct boxes){ 0 };
+			total = 0;
+			start = k + 1;
+			continue;
 		}
-		/* first match: what earlier rules of the group took is not ours */
+		/* first match: what earlier rules of the lookup took is not ours */
 		struct boxes eff = { 0 };
-		for (size_t i = 0; i < mine.n; i++)
+		bool ok = mine.n * seen.n <= NFT_MAX_WORK;
+		for (size_t i = 0; ok && i < mine.n; i++)
 			boxes_push(&eff, &mine.v[i]);
-		for (size_t i = 0; i < seen.n && ok; i++)
+		for (size_t i = 0; ok && i < seen.n; i++)
 			ok = boxes_subtract(&eff, &seen.v[i], NFT_MAX_ELEMENTS);
+		if (!ok || total + eff.n > NFT_MAX_ELEMENTS || seen.n + mine.n > NFT_MAX_ELEMENTS) {
+			/* this rule starts the next lookup, where it is all its own */
+			flush_lookup(n, g, start, k, regions, total);
+			boxes_free(&seen);
+			seen = (struct boxes){ 0 };
+			boxes_free(&eff);
+			eff = (struct boxes){ 0 };
+			for (size_t i = 0; i < mine.n; i++)
+				boxes_push(&eff, &mine.v[i]);
+			total = 0;
+			start = k;
+		}
 		for (size_t i = 0; i < mine.n; i++)
 			boxes_push(&seen, &mine.v[i]);
 		boxes_free(&mine);
 		total += eff.n;
 		regions[k] = eff;
-		if (total > NFT_MAX_ELEMENTS || seen.n > NFT_MAX_ELEMENTS)
-			ok = false;
 	}
-	if (ok && total == 0)
-		ok = false;
-	if (ok) {
-		/* one verdict for all: a set; several: a verdict map */
-		struct strbuf *verdicts = xcalloc(g->n, sizeof *verdicts);
-		bool same = true;
-		for (size_t k = 0; k < g->n; k++) {
-			sb_init(&verdicts[k]);
-			verdict_of(n, &pol->rules[g->rules[k]], g->family, &verdicts[k]);
-			if (strcmp(verdicts[k].s, verdicts[0].s) != 0)
-				same = false;
-		}
-		struct strbuf *sb = &n->body;
-		sb_puts(sb, "\t\t");
-		put_key(sb, g->family, g->proto);
-		if (g->proto != IR_PROTO_ANY && !l4_kw(g->proto))
-			sb_printf(sb, " . meta l4proto");
-		sb_puts(sb, same ? " {" : " vmap {");
-		bool first = true;
-		for (size_t k = 0; k < g->n; k++) {
-			const struct ir_rule *r = &pol->rules[g->rules[k]];
-			struct strbuf c = { 0 };
-			sb_init(&c);
-			put_comment(&c, r);
-			for (size_t i = 0; i < regions[k].n; i++) {
-				sb_puts(sb, first ? "\n\t\t\t" : ",\n\t\t\t");
-				first = false;
-				put_element(sb, g->family, g->proto, &regions[k].v[i]);
-				if (g->proto != IR_PROTO_ANY && !l4_kw(g->proto))
-					sb_printf(sb, " . %d", g->proto);
-				sb_printf(sb, " %s", c.s);
-				if (!same)
-					sb_printf(sb, " : %s", verdicts[k].s);
-			}
-			sb_free(&c);
-		}
-		sb_puts(sb, "\n\t\t}");
-		if (same)
-			sb_printf(sb, " %s", verdicts[0].s);
-		struct strbuf c = { 0 };
-		sb_init(&c);
-		sb_printf(&c, "%zu rules: ", g->n);
-		for (size_t k = 0; k < g->n; k++) {
-			const struct ir_rule *r = &pol->rules[g->rules[k]];
-			const char *file = r->origin.src ? r->origin.src->name : "?";
-			const char *slash = strrchr(file, '/');
-			sb_printf(&c, "%s%s:%u", k ? ", " : "", slash ? slash + 1 : file, r->origin.line);
-		}
-		sb_puts(sb, " comment \"");
-		quote_text(sb, c.s, 120);
-		sb_puts(sb, "\"\n");
-		sb_free(&c);
-		for (size_t k = 0; k < g->n; k++)
-			sb_free(&verdicts[k]);
-		free(verdicts);
-		n->st->emitted_rules++;
-		n->st->set_elements += (unsigned)total;
-		n->st->merged_rules += (unsigned)g->n;
-	}
-	for (size_t k = 0; k < g->n; k++)
-		boxes_free(&regions[k]);
+	flush_lookup(n, g, start, g->n, regions, total);
 	free(regions);
 	boxes_free(&seen);
-	return ok;
 }
 
 /* Cuts the rules of one family into groups (see the top of the file). */
@@ -487,9 +562,10 @@ static void emit_rules(struct nft *n)
 	qsort(all, n4 + n6, sizeof *all, cmp_group);
 	for (size_t i = 0; i < n4 + n6; i++) {
 		struct group *g = &all[i];
-		if (g->n < 2 || !emit_lookup(n, g))
-			for (size_t k = 0; k < g->n; k++)
-				emit_rule(n, &n->pol->rules[g->rules[k]], g->family);
+		if (g->n < 2)
+			emit_rule(n, &n->pol->rules[g->rules[0]], g->family);
+		else
+			emit_group(n, g);
 		free(g->rules);
 	}
 	free(all);

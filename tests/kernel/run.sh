@@ -393,6 +393,12 @@ output_differential() { # label policy backend [args]
 }
 
 suite_differential() {
+	# an estate of large overlapping groups (bench/genestate.py): lookups
+	# cut where they grow, rules of large products left over named sets
+	python3 bench/genestate.py 600 2 --except >"$tmp/estate.pol"
+	for be in nftables iptables; do
+		SEED=17 differential "estate-600" "$tmp/estate.pol" "$be"
+	done
 	for pol in policies/*.pol; do
 		for be in nftables iptables; do
 			SEED=7 differential "$(basename "$pol")" "$pol" "$be"

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""estate-bench.py PORTC - `make bench-estate`: portc on group-heavy estates,
+against Capirca on the same estates in the same run.
+
+For each size in BENCH_SIZES (default 1000,3000,10000,100000) the estate of
+genestate.py (seed 1; and, at the sizes in EXCEPT_SIZES, default 1000,3000,
+the same with exclusions) is
+
+  - linted by portc: wall time and peak memory (bench/peakrss);
+  - compiled to nftables by portc: time, peak memory, and --stats (emitted
+    rules, set elements, the share of rules merged into lookups);
+  - loaded with `nft -f` into a fresh network namespace, and compiled to
+    iptables and loaded with its loader (`sh OUT.sh`: ipset restore, then
+    iptables-restore --noflush) into another (root only; said when skipped);
+  - compiled by Capirca's aclgen (Debian's python3-capirca, iptables
+    target), and at the sizes in SHADE_SIZES (default 1000,3000) checked
+    with `aclgen --shade_check`, Capirca's nearest to lint.
+
+Ratios are Capirca's time over portc's. Every step is stopped after
+STEP_TIMEOUT seconds (default 300) and then shows as ">N". The targets of
+issue 20 are printed beside the figures; the run does not fail on them.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+portc = os.path.abspath(sys.argv[1])
+here = os.path.dirname(os.path.abspath(__file__))
+peakrss = os.path.join(os.path.dirname(portc), "bench", "peakrss")
+SIZES = [int(x) for x in os.environ.get("BENCH_SIZES", "1000,3000,10000,100000").split(",")]
+EXCEPT_SIZES = {int(x) for x in os.environ.get("EXCEPT_SIZES", "1000,3000").split(",") if x}
+SHADE_SIZES = {int(x) for x in os.environ.get("SHADE_SIZES", "1000,3000").split(",") if x}
+LIMIT = float(os.environ.get("STEP_TIMEOUT", "300"))
+work = tempfile.mkdtemp(prefix="portc-estate-")
+root = os.geteuid() == 0 and shutil.which("ip") and shutil.which("nft")
+
+
+def run(args, cwd=None):
+    """(seconds, peak MiB, status, stderr) under peakrss, or None past LIMIT."""
+    err = os.path.join(work, "stderr.txt")
+    with open(err, "wb") as fe:
+        proc = subprocess.Popen([peakrss] + args, stdout=subprocess.DEVNULL, stderr=fe, cwd=cwd,
+                                start_new_session=True)
+        try:
+            proc.wait(timeout=LIMIT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return None
+    text = open(err, "rb").read()
+    body, _, last = text.rstrip(b"\n").rpartition(b"\n")
+    secs, kib, status = last.split()
+    return float(secs), int(kib) / 1024, int(status), body
+
+
+def netns_load(cmd):
+    """Seconds `cmd` takes in a fresh network namespace, or None."""
+    ns = f"pcbench{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        r = run(["ip", "netns", "exec", ns] + cmd)
+        if r is not None and r[2] != 0:
+            sys.exit(f"estate-bench: {' '.join(cmd)} failed: {r[3].decode(errors='replace')[-500:]}")
+        return r
+    finally:
+        subprocess.run(["ip", "netns", "del", ns])
+
+
+def fmt(r, what="s"):
+    if r is None:
+        return f">{LIMIT:.0f}"
+    return f"{r[0]:.2f}" if what == "s" else f"{r[1]:.0f}"
+
+
+def ratio(base, ours):
+    if ours is None:
+        return "-"
+    if base is None:
+        return f">{LIMIT / max(ours[0], 0.001):.0f}x"
+    return f"{base[0] / max(ours[0], 0.001):.1f}x"
+
+
+ncpu = os.cpu_count()
+print(f"estate bench: {ncpu} cores; genestate.py seed 1; Capirca aclgen "
+      f"({'present' if shutil.which('aclgen') else 'absent'}); step timeout {LIMIT:.0f} s")
+if not root:
+    print("estate bench: not root (or no ip/nft): the nft -f and iptables load times are skipped")
+rows = []
+for n in SIZES:
+    for exc in ([False, True] if n in EXCEPT_SIZES else [False]):
+        label = f"{n}{' except' if exc else ''}"
+        d = os.path.join(work, label.replace(" ", "-"))
+        os.makedirs(d)
+        pol = os.path.join(d, "estate.pol")
+        with open(pol, "w") as f:
+            args = [sys.executable, os.path.join(here, "genestate.py"), str(n), "1", "--capirca", d]
+            if exc:
+                args.append("--except")
+            subprocess.run(args, stdout=f, check=True)
+        lint = run([portc, "lint", "--stats", pol])
+        nft = run([portc, "compile", "-t", "nftables", "--stats", "--format=json", pol, "-o",
+                   os.path.join(d, "out.nft")])
+        st = {}
+        if nft is not None:
+            st = json.loads(nft[3].decode().strip().splitlines()[-1])
+        ipt = run([portc, "compile", "-t", "iptables", pol, "-o", os.path.join(d, "rules")])
+        nft_load = ipt_load = None
+        if root and nft is not None:
+            nft_load = netns_load(["nft", "-f", os.path.join(d, "out.nft")])
+        if root and ipt is not None:
+            ipt_load = netns_load(["sh", os.path.join(d, "rules.sh")])
+        cap = shade = None
+        if shutil.which("aclgen"):
+            base = ["aclgen", "--base_directory=policies", "--definitions_directory=def"]
+            cap = run(base + ["--output_directory=out"], cwd=d)
+            if n in SHADE_SIZES:
+                shade = run(base + ["--output_directory=out-shade", "--shade_check"], cwd=d)
+        merged = (f"{st['merged_rules']}/{st['placed_rules']}" if st else "-")
+        rows.append((label, fmt(lint), fmt(lint, "m"), fmt(nft), str(st.get("emitted_rules", "-")),
+                     str(st.get("set_elements", "-")), merged,
+                     fmt(nft_load) if root else "skip", fmt(ipt_load) if root else "skip",
+                     fmt(cap) if cap or shutil.which("aclgen") else "-", ratio(cap, nft),
+                     fmt(shade) if n in SHADE_SIZES else "", ratio(shade, lint) if n in SHADE_SIZES else ""))
+        print("  " + " | ".join(rows[-1]), flush=True)
+
+print()
+print("| rules | lint s | lint MiB | compile nft s | emitted | set elements | merged | nft -f s | "
+      "iptables load s | Capirca compile s | compile ratio | Capirca shade s | lint ratio |")
+print("| --- " * 13 + "|")
+for r in rows:
+    print("| " + " | ".join(r) + " |")
+print()
+print("targets (issue 20): lint 10k < 2 s and 500 MiB, 100k < 30 s and 4 GiB, >= 10x Capirca's "
+      "shade check at 1k and 3k; compile 10k < 0.2 s (>= 50x Capirca); nft -f of 10k < 5 s, of "
+      "100k < 60 s; iptables load of 10k < 2 s")
+shutil.rmtree(work)
