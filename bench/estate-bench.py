@@ -72,7 +72,7 @@ def netns_load(cmd):
 
 def fmt(r, what="s"):
     if r is None:
-        return f">{LIMIT:.0f}"
+        return f">{LIMIT:.0f}" if what == "s" else "-"
     return f"{r[0]:.2f}" if what == "s" else f"{r[1]:.0f}"
 
 
