@@ -26,7 +26,7 @@
 /* Box pairs the subtraction of one rule's boxes from its lookup's may
  * compare; past them the rule starts the next lookup (the compile would
  * otherwise grow with the square of a group's boxes). */
-#define NFT_MAX_WORK 2000000
+#define NFT_MAX_WORK 200000
 /* A rule of more boxes than this (a product of groups: 50 sources by 50
  * destinations is 2,500) stays a rule of its own, over named sets: as
  * lookup elements its product would cost the kernel far more to load
@@ -35,6 +35,9 @@
 /* A rule with at most this many port (or type) combinations is emitted as
  * that many rules, without an anonymous set (emit_rule). */
 #define NFT_SPLIT_MAX 4
+/* Large rules that may wait behind one lookup (emit_group); past them the
+ * lookup closes, which keeps checking new rules against them linear. */
+#define NFT_MAX_WAITING 32
 
 struct group {
 	int family;
@@ -366,17 +369,19 @@ static void verdict_of(struct nft *n, const struct ir_rule *r, int family, struc
 	put_rule_chain(n, r, family);
 }
 
-/* Rules g->rules[a..b) as one lookup, with their first-match regions. */
-static void put_lookup(struct nft *n, const struct group *g, size_t a, size_t b,
+/* The rules g->rules[m[0..nm)] as one lookup, regions[i] the first-match
+ * region of the i-th. */
+static void put_lookup(struct nft *n, const struct group *g, const size_t *m, size_t nm,
 		       const struct boxes *regions, size_t total)
 {
+	const size_t a = 0, b = nm;
 	const struct ir_policy *pol = n->pol;
 	/* one verdict for all: a set; several: a verdict map */
 	struct strbuf *verdicts = xcalloc(b - a, sizeof *verdicts);
 	bool same = true;
 	for (size_t k = a; k < b; k++) {
 		sb_init(&verdicts[k - a]);
-		verdict_of(n, &pol->rules[g->rules[k]], g->family, &verdicts[k - a]);
+		verdict_of(n, &pol->rules[g->rules[m[k]]], g->family, &verdicts[k - a]);
 		if (strcmp(verdicts[k - a].s, verdicts[0].s) != 0)
 			same = false;
 	}
@@ -388,7 +393,7 @@ static void put_lookup(struct nft *n, const struct group *g, size_t a, size_t b,
 	sb_puts(sb, same ? " {" : " vmap {");
 	bool first = true;
 	for (size_t k = a; k < b; k++) {
-		const struct ir_rule *r = &pol->rules[g->rules[k]];
+		const struct ir_rule *r = &pol->rules[g->rules[m[k]]];
 		struct strbuf c = { 0 };
 		sb_init(&c);
 		put_comment(&c, r);
@@ -411,7 +416,7 @@ static void put_lookup(struct nft *n, const struct group *g, size_t a, size_t b,
 	sb_init(&c);
 	sb_printf(&c, "%zu rules: ", b - a);
 	for (size_t k = a; k < b; k++) {
-		const struct ir_rule *r = &pol->rules[g->rules[k]];
+		const struct ir_rule *r = &pol->rules[g->rules[m[k]]];
 		const char *file = r->origin.src ? r->origin.src->name : "?";
 		const char *slash = strrchr(file, '/');
 		sb_printf(&c, "%s%s:%u", k > a ? ", " : "", slash ? slash + 1 : file, r->origin.line);
@@ -428,18 +433,35 @@ static void put_lookup(struct nft *n, const struct group *g, size_t a, size_t b,
 	n->st->merged_rules += (unsigned)(b - a);
 }
 
-/* Rules g->rules[a..b): one lookup when two or more decide packets, else
- * each on its own. */
-static void flush_lookup(struct nft *n, const struct group *g, size_t a, size_t b,
+/* The rules g->rules[m[0..nm)]: one lookup when two or more decide
+ * packets, else each on its own. */
+static void flush_lookup(struct nft *n, const struct group *g, const size_t *m, size_t nm,
 			 struct boxes *regions, size_t total)
 {
-	if (b - a >= 2 && total > 0)
-		put_lookup(n, g, a, b, regions, total);
+	if (nm >= 2 && total > 0)
+		put_lookup(n, g, m, nm, regions, total);
 	else
-		for (size_t k = a; k < b; k++)
-			emit_rule(n, &n->pol->rules[g->rules[k]], g->family);
-	for (size_t k = a; k < b; k++)
+		for (size_t k = 0; k < nm; k++)
+			emit_rule(n, &n->pol->rules[g->rules[m[k]]], g->family);
+	for (size_t k = 0; k < nm; k++)
 		boxes_free(&regions[k]);
+}
+
+/* Whether box b of family meets rule r's product of sets. */
+static bool box_meets_rule(const struct box *b, const struct ir_rule *r, int family)
+{
+	struct ivset src = family == 4 ? r->src4 : r->src6, dst = family == 4 ? r->dst4 : r->dst6;
+	struct iv d[PS_DIMS];
+	memcpy(d, b->d, sizeof d);
+	if (!ivset_overlaps(src, (struct ivset){ &d[PS_SRC], 1 }) ||
+	    !ivset_overlaps(dst, (struct ivset){ &d[PS_DST], 1 }))
+		return false;
+	if (r->proto != IR_PROTO_ANY && ir_has_ports(r->proto))
+		return ivset_overlaps(r->sport, (struct ivset){ &d[PS_SPORT], 1 }) &&
+		       ivset_overlaps(r->dport, (struct ivset){ &d[PS_DPORT], 1 });
+	if (r->proto != IR_PROTO_ANY && ir_has_types(r->proto))
+		return ivset_overlaps(r->types, (struct ivset){ &d[PS_TYPE], 1 });
+	return true;
 }
 
 /* Emits a group as lookups. Each lookup takes the group's next rules for as
@@ -447,36 +469,56 @@ static void flush_lookup(struct nft *n, const struct group *g, size_t a, size_t 
  * that makes them under NFT_MAX_WORK box pairs a rule; then the next
  * lookup starts. Consecutive lookups in order decide as the rules did in
  * order, so where one lookup ends changes no verdict, only how many there
- * are; a rule too large for any lookup (NFT_MERGE_MAX_BOXES) stands
- * alone. */
+ * are. A rule too large for a lookup (NFT_MERGE_MAX_BOXES) waits, to be
+ * emitted on its own after the lookup: the rules after it that it shares
+ * no packet with may join the lookup before it (swapping two disjoint
+ * rules changes nothing); the first that shares one closes the lookup. So
+ * large rules do not cut a run of small ones into many small lookups, and
+ * the ruleset has fewer sets, which is what the kernel loads slowly. */
 static void emit_group(struct nft *n, const struct group *g)
 {
 	const struct ir_policy *pol = n->pol;
 	struct boxes seen = { 0 };
 	struct boxes *regions = xcalloc(g->n, sizeof *regions);
-	size_t total = 0, start = 0;
+	size_t *waiting = xcalloc(g->n, sizeof *waiting);
+	size_t *members = xcalloc(g->n, sizeof *members);
+	size_t total = 0, nwait = 0, nmem = 0;
 	for (size_t k = 0; k < g->n; k++) {
 		const struct ir_rule *r = &pol->rules[g->rules[k]];
 		struct boxes mine = { 0 };
 		if (!rule_boxes(r, g->family, &mine, NFT_MERGE_MAX_BOXES)) {
-			flush_lookup(n, g, start, k, regions, total);
-			emit_rule(n, r, g->family);
-			boxes_free(&seen);
-			seen = (struct boxes){ 0 };
-			total = 0;
-			start = k + 1;
+			waiting[nwait++] = k;
 			continue;
 		}
+		bool meets = false;
+		for (size_t w = 0; w < nwait && !meets; w++)
+			for (size_t i = 0; i < mine.n && !meets; i++)
+				meets = box_meets_rule(&mine.v[i], &pol->rules[g->rules[waiting[w]]], g->family);
 		/* first match: what earlier rules of the lookup took is not ours */
 		struct boxes eff = { 0 };
-		bool ok = mine.n * seen.n <= NFT_MAX_WORK;
+		bool ok = !meets && nwait <= NFT_MAX_WAITING && mine.n * seen.n <= NFT_MAX_WORK;
 		for (size_t i = 0; ok && i < mine.n; i++)
 			boxes_push(&eff, &mine.v[i]);
-		for (size_t i = 0; ok && i < seen.n; i++)
-			ok = boxes_subtract(&eff, &seen.v[i], NFT_MAX_ELEMENTS);
+		/* a box of the lookup's that misses the hull of ours cannot
+		 * take anything from it: one test instead of one per piece */
+		struct box hull = mine.n ? mine.v[0] : (struct box){ 0 };
+		for (size_t i = 1; i < mine.n; i++)
+			for (int d = 0; d < PS_DIMS; d++) {
+				if (mine.v[i].d[d].lo < hull.d[d].lo)
+					hull.d[d].lo = mine.v[i].d[d].lo;
+				if (mine.v[i].d[d].hi > hull.d[d].hi)
+					hull.d[d].hi = mine.v[i].d[d].hi;
+			}
+		for (size_t i = 0; ok && i < seen.n && eff.n; i++)
+			if (box_overlaps(&hull, &seen.v[i]))
+				ok = boxes_subtract(&eff, &seen.v[i], NFT_MAX_ELEMENTS);
 		if (!ok || total + eff.n > NFT_MAX_ELEMENTS || seen.n + mine.n > NFT_MAX_ELEMENTS) {
-			/* this rule starts the next lookup, where it is all its own */
-			flush_lookup(n, g, start, k, regions, total);
+			/* the lookup so far, the rules that waited, and this rule
+			 * starts the next lookup, where it is all its own */
+			flush_lookup(n, g, members, nmem, regions, total);
+			for (size_t w = 0; w < nwait; w++)
+				emit_rule(n, &pol->rules[g->rules[waiting[w]]], g->family);
+			nwait = nmem = 0;
 			boxes_free(&seen);
 			seen = (struct boxes){ 0 };
 			boxes_free(&eff);
@@ -484,16 +526,20 @@ static void emit_group(struct nft *n, const struct group *g)
 			for (size_t i = 0; i < mine.n; i++)
 				boxes_push(&eff, &mine.v[i]);
 			total = 0;
-			start = k;
 		}
 		for (size_t i = 0; i < mine.n; i++)
 			boxes_push(&seen, &mine.v[i]);
 		boxes_free(&mine);
 		total += eff.n;
-		regions[k] = eff;
+		regions[nmem] = eff;
+		members[nmem++] = k;
 	}
-	flush_lookup(n, g, start, g->n, regions, total);
+	flush_lookup(n, g, members, nmem, regions, total);
+	for (size_t w = 0; w < nwait; w++)
+		emit_rule(n, &pol->rules[g->rules[waiting[w]]], g->family);
 	free(regions);
+	free(waiting);
+	free(members);
 	boxes_free(&seen);
 }
 

@@ -398,6 +398,8 @@ suite_differential() {
 	python3 bench/genestate.py 600 2 --except >"$tmp/estate.pol"
 	for be in nftables iptables; do
 		SEED=17 differential "estate-600" "$tmp/estate.pol" "$be"
+		# large rules waiting behind a lookup, small ones moving past them
+		SEED=21 differential "waiting.pol" tests/kernel/waiting.pol "$be"
 	done
 	for pol in policies/*.pol; do
 		for be in nftables iptables; do
