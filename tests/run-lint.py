@@ -161,16 +161,25 @@ def classbench_like(seed, n, path):
         subprocess.run([sys.executable, "bench/classbench2pol.py", src], stdout=out, check=True)
 
 
-sizes = [(1, 200), (2, 500), (3, 1000), (4, 2000), (5, 2000), (11, 2000), (12, 2000)]
+# seeds over 20: group-heavy estates (bench/genestate.py: sides of up to 50
+# overlapping prefixes, several services, exclusions for the last two),
+# small because the oracle pairs every box of one rule with every box of
+# another
+sizes = [(1, 200), (2, 500), (3, 1000), (4, 2000), (5, 2000), (11, 2000), (12, 2000),
+         (21, 150), (22, 150), (23, 150)]
 for seed, n in sizes:
     path = os.path.join(tmp, f"gen-{seed}-{n}.pol")
-    if seed > 10:
+    if seed > 20:
+        with open(path, "w") as out:
+            subprocess.run([sys.executable, "bench/genestate.py", str(n), str(seed)] +
+                           (["--except"] if seed > 21 else []), stdout=out, check=True)
+    elif seed > 10:
         classbench_like(seed, n, path)
     else:
         with open(path, "w") as out:
             subprocess.run([sys.executable, "tests/kernel/genpolicy.py", str(seed), str(n)],
                            stdout=out, check=True)
-    if seed in (1, 2, 11):
+    if seed in (1, 2, 11, 22):
         check_witnesses(path)
     # 2. the oracle
     fast = lint_json(path)
