@@ -111,8 +111,9 @@ static int lint_file(struct cli_opts *o, const char *path, json_t *all, struct l
 			lint_policy(&u, pol, &lo, st);
 			/* the hooks as compile would emit them, unless told */
 			unsigned hooks = ir_policy_default_hooks(pol);
-			if (o->hook && hooks_parse(o->hook, &hooks)) {
-				diag_plain("%s", hooks_parse(o->hook, &hooks));
+			const char *why = o->hook ? hooks_parse(o->hook, &hooks) : NULL;
+			if (why) {
+				diag_plain("%s", why);
 				r = EXIT_USAGE;
 			}
 			warn_unplaced_rules(&d, pol, hooks);

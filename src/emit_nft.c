@@ -374,15 +374,14 @@ static void verdict_of(struct nft *n, const struct ir_rule *r, int family, struc
 static void put_lookup(struct nft *n, const struct group *g, const size_t *m, size_t nm,
 		       const struct boxes *regions, size_t total)
 {
-	const size_t a = 0, b = nm;
 	const struct ir_policy *pol = n->pol;
 	/* one verdict for all: a set; several: a verdict map */
-	struct strbuf *verdicts = xcalloc(b - a, sizeof *verdicts);
+	struct strbuf *verdicts = xcalloc(nm, sizeof *verdicts);
 	bool same = true;
-	for (size_t k = a; k < b; k++) {
-		sb_init(&verdicts[k - a]);
-		verdict_of(n, &pol->rules[g->rules[m[k]]], g->family, &verdicts[k - a]);
-		if (strcmp(verdicts[k - a].s, verdicts[0].s) != 0)
+	for (size_t k = 0; k < nm; k++) {
+		sb_init(&verdicts[k]);
+		verdict_of(n, &pol->rules[g->rules[m[k]]], g->family, &verdicts[k]);
+		if (strcmp(verdicts[k].s, verdicts[0].s) != 0)
 			same = false;
 	}
 	struct strbuf *sb = &n->body;
@@ -392,7 +391,7 @@ static void put_lookup(struct nft *n, const struct group *g, const size_t *m, si
 		sb_printf(sb, " . meta l4proto");
 	sb_puts(sb, same ? " {" : " vmap {");
 	bool first = true;
-	for (size_t k = a; k < b; k++) {
+	for (size_t k = 0; k < nm; k++) {
 		const struct ir_rule *r = &pol->rules[g->rules[m[k]]];
 		struct strbuf c = { 0 };
 		sb_init(&c);
@@ -405,7 +404,7 @@ static void put_lookup(struct nft *n, const struct group *g, const size_t *m, si
 				sb_printf(sb, " . %d", g->proto);
 			sb_printf(sb, " %s", c.s);
 			if (!same)
-				sb_printf(sb, " : %s", verdicts[k - a].s);
+				sb_printf(sb, " : %s", verdicts[k].s);
 		}
 		sb_free(&c);
 	}
@@ -414,23 +413,23 @@ static void put_lookup(struct nft *n, const struct group *g, const size_t *m, si
 		sb_printf(sb, " %s", verdicts[0].s);
 	struct strbuf c = { 0 };
 	sb_init(&c);
-	sb_printf(&c, "%zu rules: ", b - a);
-	for (size_t k = a; k < b; k++) {
+	sb_printf(&c, "%zu rules: ", nm);
+	for (size_t k = 0; k < nm; k++) {
 		const struct ir_rule *r = &pol->rules[g->rules[m[k]]];
 		const char *file = r->origin.src ? r->origin.src->name : "?";
 		const char *slash = strrchr(file, '/');
-		sb_printf(&c, "%s%s:%u", k > a ? ", " : "", slash ? slash + 1 : file, r->origin.line);
+		sb_printf(&c, "%s%s:%u", k ? ", " : "", slash ? slash + 1 : file, r->origin.line);
 	}
 	sb_puts(sb, " comment \"");
 	quote_text(sb, c.s, 120);
 	sb_puts(sb, "\"\n");
 	sb_free(&c);
-	for (size_t k = a; k < b; k++)
-		sb_free(&verdicts[k - a]);
+	for (size_t k = 0; k < nm; k++)
+		sb_free(&verdicts[k]);
 	free(verdicts);
 	n->st->emitted_rules++;
 	n->st->set_elements += (unsigned)total;
-	n->st->merged_rules += (unsigned)(b - a);
+	n->st->merged_rules += (unsigned)nm;
 }
 
 /* The rules g->rules[m[0..nm)]: one lookup when two or more decide

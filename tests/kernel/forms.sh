@@ -81,16 +81,9 @@ setup_routed() {
 	ROUTER_MAC=$(ip -n "$R" -j link show rc | jq -r '.[0].address')
 }
 
-routed() { # label policy backend [args]
-	local label=$1 pol=$2 be=$3
-	shift 3
+routed() { # label policy backend
 	setup_routed
-	compile "$be" "$pol" "$tmp/routed" --hook=forward "$@" || { bad "routed $label: compile: $(cat "$tmp/compile.err")"; return; }
-	load "$R" "$be" "$tmp/routed" || { bad "routed $label ($be): load"; return; }
-	# shellcheck disable=SC2046
-	$DIFFGEN -I stdlib $(args_for "$pol") "$@" --hook forward --seed "${SEED:-1}" --count "$COUNT" "$pol" >"$tmp/packets" ||
-		{ bad "routed $label: diffgen"; return; }
-	SEND_NS=$C SEND_IF=cr NEXT_MAC=$ROUTER_MAC RECV_NS=$S send_and_compare "routed $label" "$be"
+	SEND_NS=$C SEND_IF=cr NEXT_MAC=$ROUTER_MAC RECV_NS=$S diff_run "routed $1" "$2" "$3" forward --hook=forward
 }
 
 suite_routed() {

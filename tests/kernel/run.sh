@@ -352,28 +352,35 @@ DIFF_PACKETS=0
 DIFF_nftables=0
 DIFF_iptables=0
 
+# What every differential does once its namespaces are up: compile the
+# policy (with the compile options given), load it on R, make diffgen's
+# packets for HOOK and compare what arrives (send_and_compare, with the
+# caller's SEND_* and RECV_NS).
+diff_run() { # label policy backend hook [compile options]
+	local label=$1 pol=$2 be=$3 hook=$4
+	shift 4
+	compile "$be" "$pol" "$tmp/diff" "$@" || { bad "$label: compile: $(cat "$tmp/compile.err")"; return; }
+	load "$R" "$be" "$tmp/diff" || { bad "$label ($be): load"; return; }
+	# shellcheck disable=SC2046
+	$DIFFGEN -I stdlib $(args_for "$pol") --hook "$hook" --seed "${SEED:-1}" --count "$COUNT" "$pol" >"$tmp/packets" ||
+		{ bad "$label: diffgen"; return; }
+	send_and_compare "$label" "$be"
+}
+
 # The policy on R's input hook (R takes every address as its own), the
 # packets crafted in A.
-differential() { # label policy backend [args]
-	local label=$1 pol=$2 be=$3
-	shift 3
+differential() { # label policy backend
 	setup bare
 	anyip
-	compile "$be" "$pol" "$tmp/diff" "$@" || { bad "differential $label: compile: $(cat "$tmp/compile.err")"; return; }
-	load "$R" "$be" "$tmp/diff" || { bad "differential $label ($be): load"; return; }
-	# shellcheck disable=SC2046
-	$DIFFGEN -I stdlib $(args_for "$pol") "$@" --hook input --seed "${SEED:-1}" --count "$COUNT" "$pol" >"$tmp/packets" ||
-		{ bad "differential $label: diffgen"; return; }
-	send_and_compare "differential $label" "$be"
+	diff_run "differential $1" "$2" "$3" input
 }
 
 # The policy on R's output hook: R sends the packets itself, through raw
 # sockets, to A (its default routes, to a permanent neighbour), and A takes
 # every address as its own. R's own addresses are link-local, which no
 # generated packet uses.
-output_differential() { # label policy backend [args]
+output_differential() { # label policy backend
 	local label=$1 pol=$2 be=$3
-	shift 3
 	setup bare
 	local amac
 	amac=$(ip -n "$A" -j link show va | jq -r '.[0].address')
@@ -384,12 +391,7 @@ output_differential() { # label policy backend [args]
 	ip -n "$R" route add default via 169.254.0.1 dev vr onlink
 	ip -n "$R" -6 route add default via fe80::1 dev vr
 	anyip "$A" va
-	compile "$be" "$pol" "$tmp/diff" --hook=input,output "$@" || { bad "output $label: compile: $(cat "$tmp/compile.err")"; return; }
-	load "$R" "$be" "$tmp/diff" || { bad "output $label ($be): load"; return; }
-	# shellcheck disable=SC2046
-	$DIFFGEN -I stdlib $(args_for "$pol") "$@" --hook output --seed "${SEED:-1}" --count "$COUNT" "$pol" >"$tmp/packets" ||
-		{ bad "output $label: diffgen"; return; }
-	SEND_RAW=1 SEND_NS=$R RECV_NS=$A send_and_compare "output $label" "$be"
+	SEND_RAW=1 SEND_NS=$R RECV_NS=$A diff_run "output $label" "$pol" "$be" output --hook=input,output
 }
 
 suite_differential() {

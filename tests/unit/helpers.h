@@ -1,5 +1,5 @@
 /* helpers.h - what the unit tests share: compile a policy given as text,
- * and look at the diagnostics it produced. */
+ * look at the diagnostics it produced, write a packet. */
 #ifndef PORTC_TEST_HELPERS_H
 #define PORTC_TEST_HELPERS_H
 
@@ -14,7 +14,25 @@
 #include <cmocka.h>
 
 #include "cli.h"
+#include "eval.h"
 #include "unit.h"
+
+/* A packet as query takes it: pkt("tcp", "192.0.2.1:40000", "[...]:443")
+ * (hop limit 64, a new flow, not on lo). */
+static inline struct packet pkt(const char *proto, const char *src, const char *dst)
+{
+	struct packet p = { 0 };
+	int f1, f2, sp, dp;
+	p.proto = packet_parse_proto(proto);
+	assert_null(packet_parse_endpoint(src, &f1, &p.src, &sp));
+	assert_null(packet_parse_endpoint(dst, &f2, &p.dst, &dp));
+	assert_int_equal(f1, f2);
+	p.family = f1;
+	p.sport = (uint16_t)(sp < 0 ? 0 : sp);
+	p.dport = (uint16_t)(dp < 0 ? 0 : dp);
+	p.hoplimit = 64;
+	return p;
+}
 
 struct compiled {
 	struct unit u;

@@ -4,20 +4,6 @@
 #include "addr.h"
 #include "eval.h"
 
-static struct packet pkt(const char *proto, const char *src, const char *dst)
-{
-	struct packet p = { 0 };
-	int f1, f2, sp, dp;
-	p.proto = packet_parse_proto(proto);
-	assert_null(packet_parse_endpoint(src, &f1, &p.src, &sp));
-	assert_null(packet_parse_endpoint(dst, &f2, &p.dst, &dp));
-	assert_int_equal(f1, f2);
-	p.family = f1;
-	p.sport = (uint16_t)(sp < 0 ? 0 : sp);
-	p.dport = (uint16_t)(dp < 0 ? 0 : dp);
-	return p;
-}
-
 static const char *policy_text =
 	"network corp = 10.0.0.0/8 except 10.99.0.0/16;\n"
 	"network v6 = 2001:db8::/32;\n"

@@ -3,20 +3,6 @@
 #include "helpers.h"
 #include "hooks.h"
 
-static struct packet pkt(const char *proto, const char *src, const char *dst)
-{
-	struct packet p = { 0 };
-	int f1, f2, sp, dp;
-	p.proto = packet_parse_proto(proto);
-	assert_null(packet_parse_endpoint(src, &f1, &p.src, &sp));
-	assert_null(packet_parse_endpoint(dst, &f2, &p.dst, &dp));
-	p.family = f1;
-	p.sport = (uint16_t)(sp < 0 ? 0 : sp);
-	p.dport = (uint16_t)(dp < 0 ? 0 : dp);
-	p.hoplimit = 64;
-	return p;
-}
-
 static void test_parse(void **state)
 {
 	(void)state;
