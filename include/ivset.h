@@ -33,6 +33,10 @@ struct ivset ivset_normalize(struct arena *a, const struct iv *v, size_t n);
 struct ivset ivset_union(struct arena *a, struct ivset x, struct ivset y);
 struct ivset ivset_diff(struct arena *a, struct ivset x, struct ivset y);
 struct ivset ivset_intersect(struct arena *a, struct ivset x, struct ivset y);
+/* The same into out, which has room for x.n + y.n intervals; they return
+ * how many they wrote. */
+size_t ivset_diff_to(struct iv *out, struct ivset x, struct ivset y);
+size_t ivset_intersect_to(struct iv *out, struct ivset x, struct ivset y);
 /* A set of many parts (a group, a port list, an exclusion's right side) is
  * collected here and sorted and merged once: O(n log n), where a union per
  * part would be O(n^2) in time and in arena memory. The buffer is heap

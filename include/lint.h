@@ -1,8 +1,8 @@
 /* lint.h - portc lint: rule anomalies, QoS, services and address hygiene.
  *
- * Rule anomalies are found in the packet space (pspace.h) over the rules
- * of a policy as written (rulesets expanded): each rule's region is the
- * union of the boxes of its IR rules. Findings go into the diagnostics
+ * Rule anomalies are found in the packet space over the rules of a policy
+ * as written (rulesets expanded): each rule's region is the union of the
+ * products of its IR rules (region.h). Findings go into the diagnostics
  * queue like any other, each with a note at the other rule and a witness
  * packet that shows it. See docs/lint.md for every diagnostic. */
 #ifndef PORTC_LINT_H
@@ -16,7 +16,7 @@
 
 struct lint_opts {
 	bool brute_force;	/* the pairwise oracle: every pair, no index */
-	size_t max_fragments;	/* cap on boxes while subtracting (0: default) */
+	size_t max_fragments;	/* cap on products while subtracting (0: default) */
 };
 
 struct lint_stats {

@@ -100,12 +100,8 @@ struct ivset ivbuf_finish(struct arena *a, struct ivbuf *b)
 	return r;
 }
 
-struct ivset ivset_diff(struct arena *a, struct ivset x, struct ivset y)
+size_t ivset_diff_to(struct iv *out, struct ivset x, struct ivset y)
 {
-	if (x.n == 0 || y.n == 0)
-		return x;
-	/* Each interval of y can split at most one interval of x in two. */
-	struct iv *out = arena_alloc(a, (x.n + y.n) * sizeof *out);
 	size_t k = 0, j = 0;
 	for (size_t i = 0; i < x.n; i++) {
 		u128 lo = x.v[i].lo, hi = x.v[i].hi;
@@ -125,14 +121,21 @@ struct ivset ivset_diff(struct arena *a, struct ivset x, struct ivset y)
 		if (alive)
 			out[k++] = (struct iv){ lo, hi };
 	}
+	return k;
+}
+
+struct ivset ivset_diff(struct arena *a, struct ivset x, struct ivset y)
+{
+	if (x.n == 0 || y.n == 0)
+		return x;
+	/* Each interval of y can split at most one interval of x in two. */
+	struct iv *out = arena_alloc(a, (x.n + y.n) * sizeof *out);
+	size_t k = ivset_diff_to(out, x, y);
 	return (struct ivset){ k ? out : NULL, k };
 }
 
-struct ivset ivset_intersect(struct arena *a, struct ivset x, struct ivset y)
+size_t ivset_intersect_to(struct iv *out, struct ivset x, struct ivset y)
 {
-	if (x.n == 0 || y.n == 0)
-		return ivset_empty();
-	struct iv *out = arena_alloc(a, (x.n + y.n) * sizeof *out);
 	size_t i = 0, j = 0, k = 0;
 	while (i < x.n && j < y.n) {
 		u128 lo = x.v[i].lo > y.v[j].lo ? x.v[i].lo : y.v[j].lo;
@@ -144,6 +147,15 @@ struct ivset ivset_intersect(struct arena *a, struct ivset x, struct ivset y)
 		else
 			j++;
 	}
+	return k;
+}
+
+struct ivset ivset_intersect(struct arena *a, struct ivset x, struct ivset y)
+{
+	if (x.n == 0 || y.n == 0)
+		return ivset_empty();
+	struct iv *out = arena_alloc(a, (x.n + y.n) * sizeof *out);
+	size_t k = ivset_intersect_to(out, x, y);
 	return (struct ivset){ k ? out : NULL, k };
 }
 

@@ -1,7 +1,7 @@
 /* lint.c - rule anomalies in the packet space, at scale.
  *
- * A rule's region S_i is the union of the boxes of its IR rules (both
- * address families). For each rule i, in order:
+ * A rule's region S_i is the union of the products of its IR rules (both
+ * address families; region.h). For each rule i, in order:
  *
  *   shadowed     an earlier rule j with another action has S_i within S_j,
  *                or earlier rules together take all of S_i and one of
@@ -22,15 +22,14 @@
  *   qos-conflict an earlier allow rule marks part of S_i with another DSCP
  *
  * Each names the first such j and carries a witness packet. The rules
- * that overlap a rule come from an index (a bounding-box tree over every
- * rule's boxes), so a rule meets only the rules it overlaps; before the
- * exact region algebra, a few sample points through the same index often
- * prove that a rule is neither shadowed nor redundant (own_points_prove,
- * next_points_prove; analyze_live then finishes it without listing).
- * --brute-force takes every pair and never samples: the oracle the tests
- * and the benchmark compare against. Subtraction is capped: a rule whose
- * region splits into more boxes than the cap is left undecided, not
- * guessed. */
+ * that overlap a rule come from an index (lint_index.h), so a rule meets
+ * only the rules it overlaps; before the exact region algebra, a few
+ * sample points through the same index often prove that a rule is neither
+ * shadowed nor redundant (own_points_prove, next_points_prove;
+ * analyze_live then finishes it without listing). --brute-force takes
+ * every pair and never samples: the oracle the tests and the benchmark
+ * compare against. Subtraction is capped: a rule whose region splits into
+ * more products than the cap is left undecided, not guessed. */
 #include "lint.h"
 
 #include <stdarg.h>
@@ -39,46 +38,22 @@
 #include <string.h>
 
 #include "addr.h"
+#include "lint_index.h"
 #include "names.h"
-#include "pspace.h"
+#include "region.h"
 
 #define DEFAULT_MAX_FRAGMENTS 4096
 #define MANY_OVERLAPS 64	/* see analyze */
+#define ALL_ACTIONS ((1u << ACT_ALLOW) | (1u << ACT_DENY) | (1u << ACT_REJECT))
 
 struct lrule {
 	size_t ir_first, ir_n;		/* its IR rules */
-	struct boxes b[2];		/* region per family (0: IPv4, 1: IPv6) */
+	struct region b[2];		/* region per family (0: IPv4, 1: IPv6) */
 	enum action action;
 	int dscp;			/* -1 when not allow or not marked */
-	unsigned bits;			/* size: log2 of its largest box's volume */
+	unsigned bits;			/* size: log2 of its largest product's points */
 	bool active;			/* enforceable and not empty */
 };
-
-struct entry {
-	unsigned rule;
-	unsigned box;
-	const struct box *b;
-	unsigned char kind;		/* as index.kinds */
-};
-
-/* A static index over every rule's boxes of one family: a bulk-loaded
- * bounding-box tree. The entries are split in halves on the destination,
- * then the source, alternately (a k-d split); each node keeps the bounding
- * box of its half and its lowest rule. A query descends only into halves
- * whose bounding box meets the query box: on ClassBench's IPC sets, with
- * many wildcard destinations, an index on the destination alone left
- * three quarters of lint's time in candidates that did not overlap. */
-struct index {
-	struct entry *e;
-	size_t n;
-	struct box *bb;			/* per node of the implicit tree */
-	struct box *inner;		/* per node: max of the lows, min of the highs */
-	unsigned *minrule, *maxrule;
-	unsigned char *kinds;		/* per node: 1 << action of each entry, and
-					 * MULTI when one comes from a multi-box rule */
-};
-
-#define MULTI 0x80
 
 struct ctx {
 	struct unit *u;
@@ -87,8 +62,10 @@ struct ctx {
 	struct lint_stats *st;
 	struct lrule *r;
 	size_t n;
-	struct index idx[2];
+	struct rindex *idx[2];
 	size_t cap;
+	struct arena *keep;		/* the rules' products */
+	struct arena *tmp;		/* what the analysis of one rule builds */
 	/* scratch for candidate lists */
 	unsigned *mark;			/* per rule: query stamp */
 	size_t limit;			/* queries stop at this many rules (0: none) */
@@ -98,6 +75,18 @@ struct ctx {
 };
 
 /* ---- preparation ------------------------------------------------------- */
+
+static size_t nprods(const struct lrule *r)
+{
+	return r->b[0].n + r->b[1].n;
+}
+
+/* The one product of a rule of one product. */
+static const struct prod *only_prod(const struct lrule *r, int *family)
+{
+	*family = r->b[0].n ? 0 : 1;
+	return &r->b[*family].v[0];
+}
 
 static void prepare(struct ctx *c)
 {
@@ -113,24 +102,16 @@ static void prepare(struct ctx *c)
 		lr->ir_n = k - i;
 		lr->action = pol->rules[i].action;
 		lr->dscp = lr->action == ACT_ALLOW ? pol->rules[i].dscp : -1;
-		for (size_t m = i; m < k; m++) {
-			const struct ir_rule *ir = &pol->rules[m];
-			if (ir->unenforceable)
-				continue;
-			for (int f = 0; f < 2; f++)
-				if (!rule_boxes(ir, f ? 6 : 4, &lr->b[f], (size_t)-1))
-					BUG("rule too large to lint");
-		}
-		lr->active = lr->b[0].n || lr->b[1].n;
-		/* most rules are one box: do not keep a list's spare room per rule */
-		for (int f = 0; f < 2; f++)
-			if (lr->b[f].n && lr->b[f].n < lr->b[f].cap) {
-				lr->b[f].v = xrealloc(lr->b[f].v, lr->b[f].n * sizeof *lr->b[f].v);
-				lr->b[f].cap = lr->b[f].n;
+		for (size_t m = i; m < k; m++)
+			for (int f = 0; f < 2; f++) {
+				struct prod p;
+				if (prod_of_rule(c->keep, &pol->rules[m], f ? 6 : 4, &p))
+					region_push(&lr->b[f], &p);
 			}
+		lr->active = nprods(lr) > 0;
 		for (int f = 0; f < 2; f++)
 			for (size_t x = 0; x < lr->b[f].n; x++) {
-				unsigned bits = box_bits(&lr->b[f].v[x]);
+				unsigned bits = prod_bits(&lr->b[f].v[x]);
 				if (bits > lr->bits)
 					lr->bits = bits;
 			}
@@ -139,67 +120,19 @@ static void prepare(struct ctx *c)
 	c->mark = xcalloc(c->n + 1, sizeof *c->mark);
 }
 
-static int split_dim;			/* qsort has no context argument */
-
-static int cmp_entry(const void *a, const void *b)
-{
-	const struct entry *x = a, *y = b;
-	u128 p = x->b->d[split_dim].lo, q = y->b->d[split_dim].lo;
-	if (p != q)
-		return p < q ? -1 : 1;
-	return x->rule < y->rule ? -1 : x->rule > y->rule ? 1 : 0;
-}
-
-static void build_node(struct index *ix, size_t node, size_t l, size_t r, int depth)
-{
-	if (r - l == 1) {
-		ix->bb[node] = ix->inner[node] = *ix->e[l].b;
-		ix->minrule[node] = ix->maxrule[node] = ix->e[l].rule;
-		ix->kinds[node] = ix->e[l].kind;
-		return;
-	}
-	split_dim = depth % 2 ? PS_SRC : PS_DST;
-	qsort(ix->e + l, r - l, sizeof *ix->e, cmp_entry);
-	size_t m = l + (r - l) / 2;
-	build_node(ix, 2 * node, l, m, depth + 1);
-	build_node(ix, 2 * node + 1, m, r, depth + 1);
-	const struct box *x = &ix->bb[2 * node], *y = &ix->bb[2 * node + 1];
-	const struct box *xi = &ix->inner[2 * node], *yi = &ix->inner[2 * node + 1];
-	for (int d = 0; d < PS_DIMS; d++) {
-		ix->bb[node].d[d].lo = x->d[d].lo < y->d[d].lo ? x->d[d].lo : y->d[d].lo;
-		ix->bb[node].d[d].hi = x->d[d].hi > y->d[d].hi ? x->d[d].hi : y->d[d].hi;
-		ix->inner[node].d[d].lo = xi->d[d].lo > yi->d[d].lo ? xi->d[d].lo : yi->d[d].lo;
-		ix->inner[node].d[d].hi = xi->d[d].hi < yi->d[d].hi ? xi->d[d].hi : yi->d[d].hi;
-	}
-	ix->kinds[node] = ix->kinds[2 * node] | ix->kinds[2 * node + 1];
-	unsigned p = ix->minrule[2 * node], q = ix->minrule[2 * node + 1];
-	ix->minrule[node] = p < q ? p : q;
-	p = ix->maxrule[2 * node], q = ix->maxrule[2 * node + 1];
-	ix->maxrule[node] = p > q ? p : q;
-}
-
 static void build_index(struct ctx *c, int f)
 {
-	struct index *ix = &c->idx[f];
-	size_t total = 0;
-	for (size_t i = 0; i < c->n; i++)
-		total += c->r[i].b[f].n;
-	ix->e = xcalloc(total + 1, sizeof *ix->e);
-	ix->n = 0;
-	for (size_t i = 0; i < c->n; i++)
-		for (size_t k = 0; k < c->r[i].b[f].n; k++)
-			ix->e[ix->n++] = (struct entry){
-				(unsigned)i, (unsigned)k, &c->r[i].b[f].v[k],
-				(unsigned char)((1u << c->r[i].action) |
-						(c->r[i].b[0].n + c->r[i].b[1].n > 1 ? MULTI : 0)) };
-	/* calloc: the pages of nodes a small tree never reaches stay untouched */
-	ix->bb = xcalloc(4 * ix->n + 4, sizeof *ix->bb);
-	ix->minrule = xcalloc(4 * ix->n + 4, sizeof *ix->minrule);
-	ix->maxrule = xcalloc(4 * ix->n + 4, sizeof *ix->maxrule);
-	ix->inner = xcalloc(4 * ix->n + 4, sizeof *ix->inner);
-	ix->kinds = xcalloc(4 * ix->n + 4, sizeof *ix->kinds);
-	if (ix->n)
-		build_node(ix, 1, 0, ix->n, 0);
+	struct rindex_rule *rr = xcalloc(c->n + 1, sizeof *rr);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct lrule *r = &c->r[i];
+		if (!r->active)
+			continue;
+		int g;
+		rr[i] = (struct rindex_rule){ r->b[f].v, r->b[f].n, r->action,
+					      nprods(r) > 1 || !prod_is_box(only_prod(r, &g)) };
+	}
+	c->idx[f] = rindex_build(rr, c->n);
+	free(rr);
 }
 
 /* ---- candidate rules ----------------------------------------------------- */
@@ -221,92 +154,34 @@ static void cand_add(struct ctx *c, struct cands *out, unsigned rule)
 	out->v[out->n++] = rule;
 }
 
-/* The rules in [lo, hi) with a box that meets q. */
-static void query(struct ctx *c, const struct index *ix, size_t node, size_t l, size_t r,
-		  const struct box *q, struct cands *out, unsigned lo, unsigned hi)
+struct collect {
+	struct ctx *c;
+	struct cands *out;
+};
+
+static bool collect_one(unsigned rule, void *arg)
 {
-	if (ix->minrule[node] >= hi || ix->maxrule[node] < lo || !box_overlaps(&ix->bb[node], q) ||
-	    (c->limit && out->n >= c->limit))
-		return;
-	if (r - l == 1) {
-		if (c->mark[ix->e[l].rule] != c->stamp)
-			cand_add(c, out, ix->e[l].rule);
-		return;
-	}
-	size_t m = l + (r - l) / 2;
-	query(c, ix, 2 * node, l, m, q, out, lo, hi);
-	query(c, ix, 2 * node + 1, m, r, q, out, lo, hi);
+	struct collect *k = arg;
+	cand_add(k->c, k->out, rule);
+	return !(k->c->limit && k->out->n >= k->c->limit);
 }
 
-
-static bool box_within(const struct box *inner, const struct box *outer)
+/* The packet p as a product of single points. */
+static void point_prod(const struct packet *p, struct box *pt, struct prod *q)
 {
-	return box_contains(outer, inner);
-}
-
-/* The lowest rule in [from, below) with an action in `kinds` and a box
- * within q. inner, a node's latest start and earliest end per dimension,
- * must lie within q's bounds for any box of the node to. With MULTI in
- * `need`, only boxes of multi-box rules. */
-static unsigned query_within(const struct index *ix, size_t node, size_t l, size_t r,
-			     const struct box *q, unsigned kinds, unsigned need, unsigned from,
-			     unsigned below)
-{
-	if (ix->minrule[node] >= below || ix->maxrule[node] < from ||
-	    !(ix->kinds[node] & kinds) || (ix->kinds[node] & need) != need ||
-	    !box_overlaps(&ix->bb[node], q))
-		return below;
-	const struct box *in = &ix->inner[node];
+	box_of_packet(p, pt);
 	for (int d = 0; d < PS_DIMS; d++)
-		if (in->d[d].lo < q->d[d].lo || in->d[d].hi > q->d[d].hi)
-			return below;
-	if (r - l == 1)
-		return ix->e[l].rule;	/* inner is the box itself */
-	size_t m = l + (r - l) / 2;
-	below = query_within(ix, 2 * node, l, m, q, kinds, need, from, below);
-	return query_within(ix, 2 * node + 1, m, r, q, kinds, need, from, below);
-}
-
-/* The lowest rule in [from, below) with an action in `kinds` and a box
- * that meets q. */
-static unsigned query_meets(const struct index *ix, size_t node, size_t l, size_t r,
-			    const struct box *q, unsigned kinds, unsigned from, unsigned below)
-{
-	if (ix->minrule[node] >= below || ix->maxrule[node] < from || !(ix->kinds[node] & kinds) ||
-	    !box_overlaps(&ix->bb[node], q))
-		return below;
-	if (r - l == 1)
-		return ix->e[l].rule;
-	size_t m = l + (r - l) / 2;
-	below = query_meets(ix, 2 * node, l, m, q, kinds, from, below);
-	return query_meets(ix, 2 * node + 1, m, r, q, kinds, from, below);
+		prod_set_dim(q, d, (struct ivset){ &pt->d[d], 1 });
 }
 
 /* The first rule in [from, below) that matches p; below for none. */
 static unsigned first_in(const struct ctx *c, const struct packet *p, unsigned from,
 			 unsigned below)
 {
-	const struct index *ix = &c->idx[p->family == 6];
-	if (ix->n == 0)
-		return below;
-	struct box q;
-	box_of_packet(p, &q);
-	return query_meets(ix, 1, 0, ix->n, &q, 7, from, below);
-}
-
-/* The lowest rule below `below` with an action in `kinds` and a box that
- * meets q without lying within it. */
-static unsigned query_across(const struct index *ix, size_t node, size_t l, size_t r,
-			     const struct box *q, unsigned kinds, unsigned below)
-{
-	if (ix->minrule[node] >= below || !(ix->kinds[node] & kinds) ||
-	    !box_overlaps(&ix->bb[node], q) || box_within(&ix->bb[node], q))
-		return below;
-	if (r - l == 1)
-		return ix->e[l].rule;
-	size_t m = l + (r - l) / 2;
-	below = query_across(ix, 2 * node, l, m, q, kinds, below);
-	return query_across(ix, 2 * node + 1, m, r, q, kinds, below);
+	struct box pt;
+	struct prod q;
+	point_prod(p, &pt, &q);
+	return rindex_first_meets(c->idx[p->family == 6], &q, ALL_ACTIONS, from, below);
 }
 
 /* What the policy does with p: the reference evaluator's answer, found
@@ -314,8 +189,7 @@ static unsigned query_across(const struct index *ix, size_t node, size_t l, size
  * on 100k rules). The oracle asks the evaluator itself. */
 static struct verdict decide(const struct ctx *c, const struct packet *p)
 {
-	const struct index *ix = &c->idx[p->family == 6];
-	if (c->o->brute_force || ix->n == 0)
+	if (c->o->brute_force)
 		return eval_packet(c->pol, p);
 	unsigned k = first_in(c, p, 0, (unsigned)c->n);
 	if (k == c->n)
@@ -325,18 +199,20 @@ static struct verdict decide(const struct ctx *c, const struct packet *p)
 		if (ir_rule_matches(r, p))
 			return (struct verdict){ r->action, r, r->action == ACT_ALLOW ? r->dscp : -1, r->log, NULL };
 	}
-	BUG("rule %u holds the packet in a box but not in its IR rules", k);
+	BUG("rule %u holds the packet in a product but not in its IR rules", k);
 }
 
-/* Larger rules first, then by position. */
-static const struct lrule *order_rules;
+/* Rules by size, larger first, then by position. */
+struct by_size {
+	unsigned bits, rule;
+};
 
 static int cmp_larger(const void *a, const void *b)
 {
-	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
-	if (order_rules[x].bits != order_rules[y].bits)
-		return order_rules[x].bits > order_rules[y].bits ? -1 : 1;
-	return x < y ? -1 : x > y;
+	const struct by_size *x = a, *y = b;
+	if (x->bits != y->bits)
+		return x->bits > y->bits ? -1 : 1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
 static int cmp_uint(const void *a, const void *b)
@@ -345,10 +221,10 @@ static int cmp_uint(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static bool region_overlaps(const struct ctx *c, const struct boxes r[2], size_t j);
+static bool region_overlaps(const struct ctx *c, const struct region r[2], size_t j);
 
 /* The rules in [lo, hi) that meet region r, sorted by position. */
-static void overlapping_region(struct ctx *c, const struct boxes r[2], struct cands *out,
+static void overlapping_region(struct ctx *c, const struct region r[2], struct cands *out,
 			       size_t lo, size_t hi)
 {
 	out->n = 0;
@@ -359,18 +235,17 @@ static void overlapping_region(struct ctx *c, const struct boxes r[2], struct ca
 				cand_add(c, out, (unsigned)j);
 		return;
 	}
+	struct collect k = { c, out };
 	for (int f = 0; f < 2; f++)
-		for (size_t k = 0; k < r[f].n; k++)
-			if (c->idx[f].n)
-				query(c, &c->idx[f], 1, 0, c->idx[f].n, &r[f].v[k], out, (unsigned)lo,
-				      (unsigned)hi);
+		for (size_t x = 0; x < r[f].n && !(c->limit && out->n >= c->limit); x++)
+			rindex_meets(c->idx[f], &r[f].v[x], (unsigned)lo, (unsigned)hi, collect_one, &k);
 	/* in position order; where a rule meets many, reading the marks back
 	 * in order is cheaper than sorting (FW sets at 100k) */
 	if (out->n * 64 > hi - lo) {
-		size_t k = 0;
+		size_t n = 0;
 		for (size_t j = lo; j < hi; j++)
 			if (c->mark[j] == c->stamp)
-				out->v[k++] = (unsigned)j;
+				out->v[n++] = (unsigned)j;
 	} else if (out->n > 1) {
 		qsort(out->v, out->n, sizeof *out->v, cmp_uint);
 	}
@@ -389,58 +264,66 @@ static void overlapping(struct ctx *c, size_t i, struct cands *out, size_t lo, s
 /* ---- region algebra ------------------------------------------------------ */
 
 /* A copy of rule i's region. */
-static void region_copy(const struct ctx *c, size_t i, struct boxes out[2])
+static void rule_region(const struct ctx *c, size_t i, struct region out[2])
 {
 	for (int f = 0; f < 2; f++) {
 		memset(&out[f], 0, sizeof out[f]);
-		for (size_t k = 0; k < c->r[i].b[f].n; k++)
-			boxes_push(&out[f], &c->r[i].b[f].v[k]);
+		region_copy(&out[f], &c->r[i].b[f]);
 	}
 }
 
-static void region_free(struct boxes r[2])
+static void regions_free(struct region r[2])
 {
-	boxes_free(&r[0]);
-	boxes_free(&r[1]);
+	region_free(&r[0]);
+	region_free(&r[1]);
 }
 
-static bool region_empty(const struct boxes r[2])
+static bool region_empty(const struct region r[2])
 {
 	return r[0].n == 0 && r[1].n == 0;
 }
 
 /* r minus rule j; false (r partly subtracted) when over the cap */
-static bool region_minus(const struct ctx *c, struct boxes r[2], size_t j)
+static bool region_minus(const struct ctx *c, struct region r[2], size_t j)
 {
 	for (int f = 0; f < 2; f++)
 		for (size_t k = 0; k < c->r[j].b[f].n && r[f].n; k++)
-			if (!boxes_subtract(&r[f], &c->r[j].b[f].v[k], c->cap))
+			if (!region_subtract(&r[f], &c->r[j].b[f].v[k], c->cap))
 				return false;
 	return true;
 }
 
-static bool region_overlaps(const struct ctx *c, const struct boxes r[2], size_t j)
+static bool region_overlaps(const struct ctx *c, const struct region r[2], size_t j)
 {
 	for (int f = 0; f < 2; f++)
-		for (size_t a = 0; a < r[f].n; a++)
-			for (size_t b = 0; b < c->r[j].b[f].n; b++)
-				if (box_overlaps(&r[f].v[a], &c->r[j].b[f].v[b]))
-					return true;
+		for (size_t b = 0; b < c->r[j].b[f].n; b++)
+			if (region_meets(&r[f], &c->r[j].b[f].v[b]))
+				return true;
 	return false;
 }
 
 /* Whether rule i's region lies within rule j's. */
 static bool rule_within(const struct ctx *c, size_t i, size_t j)
 {
-	/* the common case, one box each, without allocating */
-	if (c->r[i].b[0].n + c->r[i].b[1].n == 1 && c->r[j].b[0].n + c->r[j].b[1].n == 1) {
-		int f = c->r[i].b[0].n ? 0 : 1;
-		return c->r[j].b[f].n && box_contains(&c->r[j].b[f].v[0], &c->r[i].b[f].v[0]);
-	}
-	struct boxes r[2];
-	region_copy(c, i, r);
+	const struct lrule *ri = &c->r[i], *rj = &c->r[j];
+	/* the common case: each product of i within one of j's, without
+	 * allocating; only a product no single one holds needs subtraction */
+	bool all = true;
+	for (int f = 0; f < 2 && all; f++)
+		for (size_t a = 0; a < ri->b[f].n && all; a++) {
+			bool one = false;
+			for (size_t b = 0; b < rj->b[f].n && !one; b++)
+				one = prod_within(&ri->b[f].v[a], &rj->b[f].v[b]);
+			all = one;
+		}
+	if (all)
+		return true;
+	if (nprods(rj) == 1)
+		return false;
+	struct region r[2];
+	rule_region(c, i, r);
 	bool ok = region_minus(c, r, j) && region_empty(r);
-	region_free(r);
+	regions_free(r);
 	return ok;
 }
 
@@ -486,11 +369,15 @@ static void sample(const struct box *b, int family, struct packet *p)
 		p->type = 0;
 }
 
-static bool region_sample(const struct boxes r[2], struct packet *p)
+/* A packet of the region: in the box of its first product's lowest
+ * intervals, which reads as the first address and port of each set. */
+static bool region_sample(const struct region r[2], struct packet *p)
 {
 	for (int f = 0; f < 2; f++)
 		if (r[f].n) {
-			sample(&r[f].v[0], f ? 6 : 4, p);
+			struct box b;
+			prod_first_box(&r[f].v[0], &b);
+			sample(&b, f ? 6 : 4, p);
 			return true;
 		}
 	return false;
@@ -501,13 +388,13 @@ static bool region_sample(const struct boxes r[2], struct packet *p)
 static void witness_pair(struct ctx *c, size_t i, size_t j, const struct cands *earlier,
 			 struct packet *p)
 {
-	struct boxes w[2] = { { 0 }, { 0 } };
+	struct region w[2] = { { 0 }, { 0 } };
 	for (int f = 0; f < 2; f++)
 		for (size_t a = 0; a < c->r[i].b[f].n; a++)
 			for (size_t b = 0; b < c->r[j].b[f].n; b++) {
-				struct box x;
-				if (box_intersect(&c->r[i].b[f].v[a], &c->r[j].b[f].v[b], &x))
-					boxes_push(&w[f], &x);
+				struct prod x;
+				if (prod_intersect(c->tmp, &c->r[i].b[f].v[a], &c->r[j].b[f].v[b], &x))
+					region_push(&w[f], &x);
 			}
 	struct packet fallback;
 	bool have = region_sample(w, &fallback);
@@ -518,7 +405,7 @@ static void witness_pair(struct ctx *c, size_t i, size_t j, const struct cands *
 		const struct ir_rule *rj = &c->pol->rules[c->r[j].ir_first];
 		if (by >= rj && by < rj + c->r[j].ir_n) {
 			*p = fallback;
-			region_free(w);
+			regions_free(w);
 			return;
 		}
 	}
@@ -537,7 +424,7 @@ static void witness_pair(struct ctx *c, size_t i, size_t j, const struct cands *
 	free(own.v);
 	if (!(ok && region_sample(w, p)) && have)
 		*p = fallback;
-	region_free(w);
+	regions_free(w);
 }
 
 static const struct ir_rule *ir_of(const struct ctx *c, size_t i)
@@ -616,32 +503,35 @@ static void report_overlaps(struct ctx *c, size_t i, long gen, long corr,
 	}
 }
 
-/* A rule of one box that sampling proved live (own_points_prove): no
+/* A rule of one product that sampling proved live (own_points_prove): no
  * earlier rule takes all of it, so it is neither shadowed nor redundant,
  * and what is left to find are the first earlier rules of another action
  * within it (generalization) and across it (correlated). Two queries of
  * the index find them without listing the rule's earlier rules, which on
- * ClassBench's FW sets number in the thousands per rule. A rule of
- * several boxes is within S_i only if all its boxes are: one with a box
- * within and another outside is correlated, and query_within's MULTI pass
- * finds those. */
+ * ClassBench's FW sets number in the thousands per rule: a rule with a
+ * covering box across q's bounds is not within q; one with every box
+ * inside is asked exactly (rule_within). When q is one box, a rule of
+ * one box inside it is within it, and once the first such is found, only
+ * rules of several boxes can still be the first correlated one. */
 static void analyze_live(struct ctx *c, size_t i)
 {
 	const struct lrule *ri = &c->r[i];
-	int f = ri->b[0].n ? 0 : 1;
-	const struct index *ix = &c->idx[f];
-	const struct box *q = &ri->b[f].v[0];
-	unsigned others = 7u & ~(1u << ri->action), below = (unsigned)i;
-	unsigned corr = query_across(ix, 1, 0, ix->n, q, others, below);
+	int f;
+	const struct prod *q = only_prod(ri, &f);
+	struct rindex *ix = c->idx[f];
+	unsigned others = ALL_ACTIONS & ~(1u << ri->action), below = (unsigned)i;
+	unsigned corr = rindex_first_across(ix, q, others, below);
 	unsigned gen = below, need = 0;
+	bool box = prod_is_box(q);
 	for (unsigned from = 0;;) {
-		unsigned j = query_within(ix, 1, 0, ix->n, q, others, need, from, below);
+		unsigned j = rindex_first_within(ix, q, others | need, from, below);
 		if (j == below)
 			break;
 		if (rule_within(c, j, i)) {
 			if (gen == below)
 				gen = j;
-			need = MULTI;	/* from here on only a corr can change */
+			if (box)
+				need = RINDEX_MULTI;
 		} else if (j < corr) {
 			corr = j;
 		}
@@ -668,7 +558,7 @@ static bool point_proves(const struct ctx *c, size_t i, const struct box *pt, in
 	struct packet p = { .family = f ? 6 : 4, .proto = (int)pt->d[PS_PROTO].lo,
 			    .src = pt->d[PS_SRC].lo, .dst = pt->d[PS_DST].lo };
 	/* a dimension the protocol lacks is 0 in the packet: still in the
-	 * rule's boxes, whose such dimensions are full */
+	 * rule's products, whose such dimensions are full */
 	if (ir_has_ports(p.proto)) {
 		p.sport = (uint16_t)pt->d[PS_SPORT].lo;
 		p.dport = (uint16_t)pt->d[PS_DPORT].lo;
@@ -684,23 +574,16 @@ static bool point_proves(const struct ctx *c, size_t i, const struct box *pt, in
 	return !same;
 }
 
-/* Tries points of box b: its low and high corners, then n - 2 others. */
-static bool box_proves(const struct ctx *c, size_t i, const struct box *b, int f, int n,
-		       uint64_t *seed)
+/* Tries points of product x: its lowest and highest, then n - 2 others. */
+static bool prod_proves(const struct ctx *c, size_t i, const struct prod *x, int f, int n,
+			uint64_t *seed)
 {
 	for (int s = 0; s < n; s++) {
+		uint64_t r[2 * PS_DIMS];
+		for (int k = 0; k < 2 * PS_DIMS; k++)
+			r[k] = s > 1 ? splitmix(seed) : 0;
 		struct box pt;
-		for (int d = 0; d < PS_DIMS; d++) {
-			u128 w = b->d[d].hi - b->d[d].lo, r = 0;
-			if (s == 1)
-				r = w;
-			else if (s > 1) {
-				r = ((u128)splitmix(seed) << 64) | splitmix(seed);
-				if (w != U128_MAX)
-					r %= w + 1;
-			}
-			pt.d[d].lo = pt.d[d].hi = b->d[d].lo + r;
-		}
+		prod_point(x, s, r, &pt);
 		if (point_proves(c, i, &pt, f))
 			return true;
 	}
@@ -713,8 +596,8 @@ static bool box_proves(const struct ctx *c, size_t i, const struct box *b, int f
  * later_points_prove). Most rules of a large policy have
  * one among a few points, and finding it through the index spares
  * computing E_i, whose fragments were nearly all of lint's time on
- * ClassBench's FW and IPC sets. The points: some of each box of S_i
- * (corners, then pseudo-random ones, seeded by i: the same from run to
+ * ClassBench's FW and IPC sets. The points: some of each product of S_i
+ * (its corners, then pseudo-random ones, seeded by i: the same from run to
  * run); then some of where S_i meets a later rule that decides otherwise,
  * since a rule that repeats the default is told apart from a redundant
  * one only there. Finding none proves nothing; the caller computes E_i. */
@@ -723,30 +606,30 @@ static bool own_points_prove(const struct ctx *c, size_t i, uint64_t *seed)
 	const struct lrule *ri = &c->r[i];
 	for (int f = 0; f < 2; f++)
 		for (size_t k = 0; k < ri->b[f].n && k < 4; k++)
-			if (box_proves(c, i, &ri->b[f].v[k], f, 8, seed))
+			if (prod_proves(c, i, &ri->b[f].v[k], f, 8, seed))
 				return true;
 	return false;
 }
 
-/* Points where rule i (of one box) meets the first later rules of another
- * action, found one by one through the index, without listing the later
- * rules: a deny rule before a default deny is told apart from a redundant
- * one only there. */
+/* Points where rule i (of one product) meets the first later rules of
+ * another action, found one by one through the index, without listing the
+ * later rules: a deny rule before a default deny is told apart from a
+ * redundant one only there. */
 static bool next_points_prove(const struct ctx *c, size_t i, uint64_t *seed)
 {
 	const struct lrule *ri = &c->r[i];
-	int f = ri->b[0].n ? 0 : 1;
-	const struct index *ix = &c->idx[f];
-	const struct box *q = &ri->b[f].v[0];
-	unsigned others = 7u & ~(1u << ri->action);
+	int f;
+	const struct prod *q = only_prod(ri, &f);
+	unsigned others = ALL_ACTIONS & ~(1u << ri->action);
 	unsigned from = (unsigned)i + 1;
 	for (int tried = 0; tried < 16; tried++) {
-		unsigned j = query_meets(ix, 1, 0, ix->n, q, others, from, (unsigned)c->n);
+		unsigned j = rindex_first_meets(c->idx[f], q, others, from, (unsigned)c->n);
 		if (j == c->n)
 			return false;
 		for (size_t b = 0; b < c->r[j].b[f].n && b < 2; b++) {
-			struct box x;
-			if (box_intersect(q, &c->r[j].b[f].v[b], &x) && box_proves(c, i, &x, f, 4, seed))
+			struct prod x;
+			if (prod_intersect(c->tmp, q, &c->r[j].b[f].v[b], &x) &&
+			    prod_proves(c, i, &x, f, 4, seed))
 				return true;
 		}
 		from = j + 1;
@@ -767,9 +650,9 @@ static bool later_points_prove(const struct ctx *c, size_t i, const struct cands
 		for (int f = 0; f < 2; f++)
 			for (size_t a = 0; a < ri->b[f].n && a < 2; a++)
 				for (size_t b = 0; b < rj->b[f].n && b < 2; b++) {
-					struct box x;
-					if (box_intersect(&ri->b[f].v[a], &rj->b[f].v[b], &x) &&
-					    box_proves(c, i, &x, f, 4, seed))
+					struct prod x;
+					if (prod_intersect(c->tmp, &ri->b[f].v[a], &rj->b[f].v[b], &x) &&
+					    prod_proves(c, i, &x, f, 4, seed))
 						return true;
 				}
 	}
@@ -785,7 +668,7 @@ static void analyze(struct ctx *c, size_t i, struct cands *cand, struct cands *l
 	 * (analyze_live): listing thousands of overlaps per rule was most of
 	 * the time on ClassBench's FW sets. A rule that meets few is cheaper
 	 * to analyse from its list, as on the ACL sets. */
-	if (!c->o->brute_force && ri->dscp < 0 && ri->b[0].n + ri->b[1].n == 1) {
+	if (!c->o->brute_force && ri->dscp < 0 && nprods(ri) == 1) {
 		c->limit = MANY_OVERLAPS;
 		overlapping_region(c, ri->b, cand, 0, i);
 		c->limit = 0;
@@ -806,8 +689,8 @@ static void analyze(struct ctx *c, size_t i, struct cands *cand, struct cands *l
 	bool have_later = false;
 
 	long shadow = -1, redundant = -1, corr = -1, gen = -1, qos = -1, diff = -1, first = -1;
-	struct boxes e[2];
-	region_copy(c, i, e);
+	struct region e[2];
+	rule_region(c, i, e);
 	bool e_known = true;
 	/* E_i, what is left of S_i after the earlier rules, is the same in
 	 * any order of subtraction, but its fragments are not: taking the
@@ -853,7 +736,7 @@ static void analyze(struct ctx *c, size_t i, struct cands *cand, struct cands *l
 	bool live = false;
 	if (!in_order && shadow < 0 && redundant < 0 && !c->o->brute_force && nearlier >= 8) {
 		live = !sampled && own_points_prove(c, i, &seed);
-		if (!live && ri->b[0].n + ri->b[1].n == 1) {
+		if (!live && nprods(ri) == 1) {
 			/* the later rules one by one: an early, wide rule may
 			 * meet thousands of them */
 			live = !sampled && next_points_prove(c, i, &seed);
@@ -864,12 +747,12 @@ static void analyze(struct ctx *c, size_t i, struct cands *cand, struct cands *l
 		}
 	}
 	if (!in_order && shadow < 0 && redundant < 0 && !live && nearlier) {
-		unsigned *by_size = xcalloc(nearlier, sizeof *by_size);
-		memcpy(by_size, cand->v, nearlier * sizeof *by_size);
-		order_rules = c->r;
+		struct by_size *by_size = xcalloc(nearlier, sizeof *by_size);
+		for (size_t k = 0; k < nearlier; k++)
+			by_size[k] = (struct by_size){ c->r[cand->v[k]].bits, cand->v[k] };
 		qsort(by_size, nearlier, sizeof *by_size, cmp_larger);
 		for (size_t k = 0; k < nearlier && e_known && !region_empty(e); k++)
-			e_known = region_minus(c, e, by_size[k]);
+			e_known = region_minus(c, e, by_size[k].rule);
 		free(by_size);
 	}
 	if (!e_known)
@@ -897,26 +780,24 @@ static void analyze(struct ctx *c, size_t i, struct cands *cand, struct cands *l
 	} else if (e_known && !live) {
 		/* i decides E_i: would the rules after it (and the default)
 		 * decide those packets the same way? */
-		struct boxes r[2];
-		for (int f = 0; f < 2; f++) {
-			memset(&r[f], 0, sizeof r[f]);
-			for (size_t k = 0; k < e[f].n; k++)
-				boxes_push(&r[f], &e[f].v[k]);
-		}
+		struct region r[2] = { { 0 }, { 0 } };
+		region_copy(&r[0], &e[0]);
+		region_copy(&r[1], &e[1]);
 		bool same = true, known = true;
 		long next = -1;
 		/* the later rules in order: from the index one at a time for a
 		 * rule of one box (an early, wide rule may meet thousands, and
 		 * the first that decides otherwise ends the walk), else listed */
-		bool one_box = !c->o->brute_force && ri->b[0].n + ri->b[1].n == 1;
-		int f1 = ri->b[0].n ? 0 : 1;
-		if (!one_box && !have_later)
+		bool one_prod = !c->o->brute_force && nprods(ri) == 1;
+		int f1;
+		const struct prod *q1 = only_prod(ri, &f1);
+		if (!one_prod && !have_later)
 			overlapping(c, i, later, i + 1, c->n);
 		for (size_t k = 0, from = i + 1; same && known && !region_empty(r); k++) {
 			size_t j;
-			if (one_box) {
-				j = query_meets(&c->idx[f1], 1, 0, c->idx[f1].n, &ri->b[f1].v[0], 7,
-						(unsigned)from, (unsigned)c->n);
+			if (one_prod) {
+				j = rindex_first_meets(c->idx[f1], q1, ALL_ACTIONS, (unsigned)from,
+						       (unsigned)c->n);
 				if (j == c->n)
 					break;
 				from = j + 1;
@@ -951,7 +832,7 @@ static void analyze(struct ctx *c, size_t i, struct cands *cand, struct cands *l
 		} else {
 			anomaly = false;
 		}
-		region_free(r);
+		regions_free(r);
 	} else {
 		anomaly = false;
 	}
@@ -962,7 +843,7 @@ static void analyze(struct ctx *c, size_t i, struct cands *cand, struct cands *l
 		report(c, W_QOS_CONFLICT, i, qos, &p, false, "this rule marks DSCP %d, but an earlier "
 		      "rule marks some of the same packets DSCP %d", ri->dscp, c->r[qos].dscp);
 	}
-	region_free(e);
+	regions_free(e);
 }
 
 /* ---- rule-local findings ------------------------------------------------------ */
@@ -1149,35 +1030,31 @@ void lint_policy(struct unit *u, const struct ir_policy *pol, const struct lint_
 {
 	struct ctx c = { .u = u, .pol = pol, .o = o, .st = st };
 	c.cap = o->max_fragments ? o->max_fragments : DEFAULT_MAX_FRAGMENTS;
+	c.keep = arena_new();
 	prepare(&c);
-	if (!o->brute_force) {
-		build_index(&c, 0);
-		build_index(&c, 1);
-	}
+	build_index(&c, 0);
+	build_index(&c, 1);
 	build_listeners(&c);
 	struct cands cand = { 0 }, later = { 0 };
 	for (size_t i = 0; i < c.n; i++) {
 		if (!c.r[i].active)
 			continue;
 		st->rules++;
+		/* what one rule's analysis builds dies with it */
+		c.tmp = arena_new();
 		analyze(&c, i, &cand, &later);
 		local_findings(&c, i);
 		listeners(&c, i, &cand);
+		arena_free(c.tmp);
+		c.tmp = NULL;
 	}
 	free(cand.v);
 	free(later.v);
-	for (size_t i = 0; i < c.n; i++) {
-		boxes_free(&c.r[i].b[0]);
-		boxes_free(&c.r[i].b[1]);
-	}
-	for (int f = 0; f < 2; f++) {
-		free(c.idx[f].e);
-		free(c.idx[f].bb);
-		free(c.idx[f].minrule);
-		free(c.idx[f].maxrule);
-		free(c.idx[f].inner);
-		free(c.idx[f].kinds);
-	}
+	for (size_t i = 0; i < c.n; i++)
+		regions_free(c.r[i].b);
+	rindex_free(c.idx[0]);
+	rindex_free(c.idx[1]);
+	arena_free(c.keep);
 	free(c.r);
 	free(c.mark);
 	free(c.listen);
