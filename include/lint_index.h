@@ -49,4 +49,9 @@ unsigned rindex_first_within(struct rindex *ix, const struct prod *q, unsigned k
 unsigned rindex_first_across(struct rindex *ix, const struct prod *q, unsigned kinds,
 			     unsigned below);
 
+/* Calls fn(a, b, ctx), a < b, for pairs of rules with covering boxes that
+ * meet (every pair of rules that meet is among them, some more than once;
+ * some of them do not meet), until fn returns false. */
+void rindex_pairs(struct rindex *ix, bool (*fn)(unsigned a, unsigned b, void *ctx), void *ctx);
+
 #endif

@@ -69,6 +69,11 @@ struct ctx {
 	/* scratch for candidate lists */
 	unsigned *mark;			/* per rule: query stamp */
 	size_t limit;			/* queries stop at this many rules (0: none) */
+	/* the overlap graph (build_graph): rule i meets gv[gstart[i] ..
+	 * gstart[i + 1]), the nearly[i] earlier ones first, each part in
+	 * order; graph is false when there is none */
+	bool graph;
+	unsigned *gstart, *gv, *nearly;
 	struct listener *listen;	/* see build_listeners */
 	size_t nlisten;
 	unsigned stamp;
@@ -174,24 +179,50 @@ static void point_prod(const struct packet *p, struct box *pt, struct prod *q)
 		prod_set_dim(q, d, (struct ivset){ &pt->d[d], 1 });
 }
 
-/* The first rule in [from, below) that matches p; below for none. */
-static unsigned first_in(const struct ctx *c, const struct packet *p, unsigned from,
-			 unsigned below)
+static bool rule_has_point(const struct ctx *c, size_t j, const struct packet *p,
+			   const struct box *pt)
+{
+	const struct region *r = &c->r[j].b[p->family == 6];
+	for (size_t k = 0; k < r->n; k++)
+		if (prod_has_point(&r->v[k], pt))
+			return true;
+	return false;
+}
+
+/* The first rule in [from, below) that matches p; below for none. When p
+ * is a packet of rule `owner` (-1: not known) and there is an overlap
+ * graph, the rules that match p are among the rules owner meets: they are
+ * asked in order, without the index. */
+static unsigned first_in(const struct ctx *c, long owner, const struct packet *p,
+			 unsigned from, unsigned below)
 {
 	struct box pt;
 	struct prod q;
 	point_prod(p, &pt, &q);
+	if (c->graph && owner >= 0 && rule_has_point(c, (size_t)owner, p, &pt)) {
+		/* the earlier rules, i itself, the later ones: in order */
+		unsigned i = (unsigned)owner;
+		const unsigned *adj = c->gv + c->gstart[i];
+		size_t ne = c->nearly[i], nt = c->gstart[i + 1] - c->gstart[i];
+		for (size_t k = 0; k < nt; k++) {
+			if (k == ne && i >= from && i < below)
+				return i;
+			if (adj[k] >= from && adj[k] < below && rule_has_point(c, adj[k], p, &pt))
+				return adj[k];
+		}
+		return ne == nt && i >= from && i < below ? i : below;
+	}
 	return rindex_first_meets(c->idx[p->family == 6], &q, ALL_ACTIONS, from, below);
 }
 
 /* What the policy does with p: the reference evaluator's answer, found
  * through the index (a scan of every rule per finding was most of the time
  * on 100k rules). The oracle asks the evaluator itself. */
-static struct verdict decide(const struct ctx *c, const struct packet *p)
+static struct verdict decide(const struct ctx *c, long owner, const struct packet *p)
 {
 	if (c->o->brute_force)
 		return eval_packet(c->pol, p);
-	unsigned k = first_in(c, p, 0, (unsigned)c->n);
+	unsigned k = first_in(c, owner, p, 0, (unsigned)c->n);
 	if (k == c->n)
 		return (struct verdict){ c->pol->dflt, NULL, -1, c->pol->dflt_log, NULL };
 	for (size_t m = 0; m < c->r[k].ir_n; m++) {
@@ -223,12 +254,23 @@ static int cmp_uint(const void *a, const void *b)
 
 static bool region_overlaps(const struct ctx *c, const struct region r[2], size_t j);
 
-/* The rules in [lo, hi) that meet region r, sorted by position. */
-static void overlapping_region(struct ctx *c, const struct region r[2], struct cands *out,
-			       size_t lo, size_t hi)
+/* The rules in [lo, hi) that meet region r, sorted by position. r is rule
+ * owner's region or lies within it: with an overlap graph, the rules that
+ * owner meets are asked. */
+static void overlapping_region(struct ctx *c, size_t owner, const struct region r[2],
+			       struct cands *out, size_t lo, size_t hi)
 {
 	out->n = 0;
 	c->stamp++;
+	if (c->graph) {
+		bool whole = r == c->r[owner].b;
+		for (unsigned k = c->gstart[owner]; k < c->gstart[owner + 1]; k++) {
+			unsigned j = c->gv[k];
+			if (j >= lo && j < hi && (whole || region_overlaps(c, r, j)))
+				cand_add(c, out, j);
+		}
+		return;
+	}
 	if (c->o->brute_force) {
 		for (size_t j = lo; j < hi; j++)
 			if (c->r[j].active && region_overlaps(c, r, j))
@@ -257,8 +299,114 @@ static void overlapping_region(struct ctx *c, const struct region r[2], struct c
  * most rules never list them. */
 static void overlapping(struct ctx *c, size_t i, struct cands *out, size_t lo, size_t hi)
 {
-	overlapping_region(c, c->r[i].b, out, lo, hi);
+	overlapping_region(c, i, c->r[i].b, out, lo, hi);
 	c->st->pairs += out->n;
+}
+
+/* The overlap graph: every pair of rules that meet, from one self-join of
+ * the index (rindex_pairs) whose candidate pairs are then asked exactly.
+ * Where rules meet few others (group estates: about one), the lists of a
+ * rule's earlier and later rules, and the rules a packet of it can match,
+ * are read off the graph: a query per rule and per list was most of
+ * lint's time there. Where they meet many (ClassBench's FW sets), the
+ * graph would be quadratic, and their long lists are better left to
+ * sampling (analyze): past a budget of candidates, or of pairs, it is
+ * dropped, and every list is a query again. */
+#define GRAPH_PER_RULE 64	/* candidate pairs per rule, at most */
+#define GRAPH_DENSE 32		/* pairs per rule, at most */
+
+/* The candidate pairs, each once: the join meets a pair of rules once per
+ * pair of their boxes that meet, tens of times for two groups. An open
+ * hash set (0 is free: a < b, so no pair is 0). */
+struct pairs {
+	uint64_t *v;	/* a << 32 | b, a < b */
+	size_t n, cap, budget;
+};
+
+static size_t pair_slot(const struct pairs *p, uint64_t x)
+{
+	uint64_t h = x * 0x9E3779B97F4A7C15u;
+	size_t i = (size_t)(h >> 17) & (p->cap - 1);
+	while (p->v[i] && p->v[i] != x)
+		i = (i + 1) & (p->cap - 1);
+	return i;
+}
+
+static bool add_pair(unsigned a, unsigned b, void *arg)
+{
+	struct pairs *p = arg;
+	if (2 * (p->n + 1) > p->cap) {
+		struct pairs old = *p;
+		p->cap = old.cap ? 2 * old.cap : 1 << 14;
+		p->v = xcalloc(p->cap, sizeof *p->v);
+		for (size_t i = 0; i < old.cap; i++)
+			if (old.v[i])
+				p->v[pair_slot(p, old.v[i])] = old.v[i];
+		free(old.v);
+	}
+	uint64_t x = (uint64_t)a << 32 | b;
+	size_t i = pair_slot(p, x);
+	if (!p->v[i]) {
+		if (p->n == p->budget)
+			return false;
+		p->v[i] = x;
+		p->n++;
+	}
+	return true;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void build_graph(struct ctx *c)
+{
+	if (c->o->brute_force)
+		return;
+	struct pairs p = { .budget = GRAPH_PER_RULE * c->n + 4096 };
+	for (int f = 0; f < 2 && p.n < p.budget; f++)
+		rindex_pairs(c->idx[f], add_pair, &p);
+	if (p.n >= p.budget) {
+		free(p.v);
+		return;
+	}
+	/* those that meet, in order of a, then b */
+	size_t n = 0;
+	for (size_t m = 0; m < p.cap; m++)
+		if (p.v[m] && region_overlaps(c, c->r[p.v[m] >> 32].b, (unsigned)p.v[m]))
+			p.v[n++] = p.v[m];
+	qsort(p.v, n, sizeof *p.v, cmp_u64);
+	if (n > GRAPH_DENSE * c->n) {
+		/* most rules would be analysed from long lists, where sampling
+		 * through the index proves most of them in a few lookups */
+		free(p.v);
+		return;
+	}
+	c->nearly = xcalloc(c->n + 1, sizeof *c->nearly);
+	unsigned *nlater = xcalloc(c->n + 1, sizeof *nlater);
+	for (size_t m = 0; m < n; m++) {
+		nlater[p.v[m] >> 32]++;
+		c->nearly[(unsigned)p.v[m]]++;
+	}
+	c->gstart = xcalloc(c->n + 1, sizeof *c->gstart);
+	c->gv = xcalloc(2 * n + 1, sizeof *c->gv);
+	for (size_t i = 0; i < c->n; i++)
+		c->gstart[i + 1] = c->gstart[i] + c->nearly[i] + nlater[i];
+	/* in order of a: each b gets its earlier rules in order, and each a
+	 * its later ones in order of b */
+	unsigned *early = xcalloc(c->n + 1, sizeof *early), *late = xcalloc(c->n + 1, sizeof *late);
+	for (size_t m = 0; m < n; m++) {
+		unsigned a = (unsigned)(p.v[m] >> 32), b = (unsigned)p.v[m];
+		c->gv[c->gstart[b] + early[b]++] = a;
+		c->gv[c->gstart[a] + c->nearly[a] + late[a]++] = b;
+	}
+	free(early);
+	free(late);
+	free(nlater);
+	free(p.v);
+	c->graph = true;
 }
 
 /* ---- region algebra ------------------------------------------------------ */
@@ -401,7 +549,7 @@ static void witness_pair(struct ctx *c, size_t i, size_t j, const struct cands *
 	/* the first point of S_i and S_j, if j decides it, reads best and
 	 * costs one lookup; else the part of it no rule before j takes */
 	if (have) {
-		const struct ir_rule *by = decide(c, &fallback).rule;
+		const struct ir_rule *by = decide(c, (long)i, &fallback).rule;
 		const struct ir_rule *rj = &c->pol->rules[c->r[j].ir_first];
 		if (by >= rj && by < rj + c->r[j].ir_n) {
 			*p = fallback;
@@ -415,7 +563,7 @@ static void witness_pair(struct ctx *c, size_t i, size_t j, const struct cands *
 	 * i's earlier rules miss w */
 	struct cands own = { 0 };
 	if (!earlier) {
-		overlapping_region(c, w, &own, 0, j);
+		overlapping_region(c, i, w, &own, 0, j);
 		earlier = &own;
 	}
 	for (size_t k = 0; k < earlier->n && earlier->v[k] < j && ok && !region_empty(w); k++)
@@ -463,7 +611,7 @@ static void report(struct ctx *c, enum warn_id w, size_t i, long j, const struct
 		struct witness wt = { .pkt = *p, .matches = ri->origin, .same_without = same_without };
 		if (j >= 0 && !same_without)
 			wt.other = ir_of(c, (size_t)j)->origin;
-		struct verdict v = decide(c, p);
+		struct verdict v = decide(c, (long)i, p);
 		if (v.rule)
 			wt.decided_by = v.rule->origin;
 		struct strbuf t = { 0 };
@@ -566,9 +714,9 @@ static bool point_proves(const struct ctx *c, size_t i, const struct box *pt, in
 	if (ir_has_types(p.proto))
 		p.type = (uint8_t)pt->d[PS_TYPE].lo;
 	/* p is in S_i: i decides it unless a rule before i matches it */
-	if (first_in(c, &p, 0, (unsigned)i) != i)
+	if (first_in(c, (long)i, &p, 0, (unsigned)i) != i)
 		return false;
-	unsigned later = first_in(c, &p, (unsigned)i + 1, (unsigned)c->n);
+	unsigned later = first_in(c, (long)i, &p, (unsigned)i + 1, (unsigned)c->n);
 	bool same = later < c->n ? same_decision(&c->r[later], ri)
 				 : c->pol->dflt == ri->action && ri->dscp < 0;
 	return !same;
@@ -670,9 +818,9 @@ static void analyze(struct ctx *c, size_t i, struct cands *cand, struct cands *l
 	 * to analyse from its list, as on the ACL sets. */
 	if (!c->o->brute_force && ri->dscp < 0 && nprods(ri) == 1) {
 		c->limit = MANY_OVERLAPS;
-		overlapping_region(c, ri->b, cand, 0, i);
+		overlapping_region(c, i, ri->b, cand, 0, i);
 		c->limit = 0;
-		listed = cand->n < MANY_OVERLAPS;	/* then the list is whole */
+		listed = c->graph || cand->n < MANY_OVERLAPS;	/* then the list is whole */
 		if (listed) {
 			c->st->pairs += cand->n;
 		} else if (own_points_prove(c, i, &seed) || next_points_prove(c, i, &seed)) {
@@ -736,7 +884,7 @@ static void analyze(struct ctx *c, size_t i, struct cands *cand, struct cands *l
 	bool live = false;
 	if (!in_order && shadow < 0 && redundant < 0 && !c->o->brute_force && nearlier >= 8) {
 		live = !sampled && own_points_prove(c, i, &seed);
-		if (!live && nprods(ri) == 1) {
+		if (!live && nprods(ri) == 1 && !c->graph) {
 			/* the later rules one by one: an early, wide rule may
 			 * meet thousands of them */
 			live = !sampled && next_points_prove(c, i, &seed);
@@ -788,7 +936,7 @@ static void analyze(struct ctx *c, size_t i, struct cands *cand, struct cands *l
 		/* the later rules in order: from the index one at a time for a
 		 * rule of one box (an early, wide rule may meet thousands, and
 		 * the first that decides otherwise ends the walk), else listed */
-		bool one_prod = !c->o->brute_force && nprods(ri) == 1;
+		bool one_prod = !c->o->brute_force && !c->graph && nprods(ri) == 1;
 		int f1;
 		const struct prod *q1 = only_prod(ri, &f1);
 		if (!one_prod && !have_later)
@@ -1034,6 +1182,7 @@ void lint_policy(struct unit *u, const struct ir_policy *pol, const struct lint_
 	prepare(&c);
 	build_index(&c, 0);
 	build_index(&c, 1);
+	build_graph(&c);
 	build_listeners(&c);
 	struct cands cand = { 0 }, later = { 0 };
 	for (size_t i = 0; i < c.n; i++) {
@@ -1058,4 +1207,7 @@ void lint_policy(struct unit *u, const struct ir_policy *pol, const struct lint_
 	free(c.r);
 	free(c.mark);
 	free(c.listen);
+	free(c.gstart);
+	free(c.gv);
+	free(c.nearly);
 }

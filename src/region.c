@@ -105,12 +105,17 @@ static const int order[PS_DIMS] = { PS_DPORT, PS_DST, PS_SRC, PS_PROTO, PS_SPORT
 
 bool prod_overlaps(const struct prod *x, const struct prod *y)
 {
-	/* the hulls first: one comparison per dimension rules out most pairs */
+	/* the hulls first: one comparison per dimension rules out most pairs,
+	 * and decides those of two boxes */
+	bool boxes = true;
 	for (int i = 0; i < PS_DIMS; i++) {
 		struct ivset a = prod_dim(x, i), b = prod_dim(y, i);
 		if (a.v[a.n - 1].hi < b.v[0].lo || b.v[b.n - 1].hi < a.v[0].lo)
 			return false;
+		boxes &= a.n == 1 && b.n == 1;
 	}
+	if (boxes)
+		return true;
 	for (int k = 0; k < PS_DIMS; k++)
 		if (!sets_meet(prod_dim(x, order[k]), prod_dim(y, order[k])))
 			return false;

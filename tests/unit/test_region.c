@@ -174,6 +174,19 @@ static bool rule_in(const struct rindex_rule *r, const struct prod *q)
 	return r->n > 0;
 }
 
+/* NRULES rules of 0 to 3 products each, with random actions. */
+static void rand_rules(struct arena *a, unsigned *seed, struct rindex_rule *rules,
+		       struct prod (*store)[3])
+{
+	for (int i = 0; i < NRULES; i++) {
+		size_t n = (size_t)rand_r(seed) % 4;	/* some rules have none */
+		for (size_t k = 0; k < n; k++)
+			store[i][k] = rand_scaled(a, seed, 4, 3, 1);
+		bool multi = n > 1 || (n == 1 && !prod_is_box(&store[i][0]));
+		rules[i] = (struct rindex_rule){ store[i], n, (unsigned)rand_r(seed) % 3, multi };
+	}
+}
+
 struct seen {
 	bool hit[NRULES];
 };
@@ -192,13 +205,7 @@ static void test_index_matches_scan(void **state)
 		struct arena *a = arena_new();
 		struct rindex_rule rules[NRULES];
 		struct prod store[NRULES][3];
-		for (int i = 0; i < NRULES; i++) {
-			size_t n = (size_t)rand_r(&seed) % 4;	/* some rules have none */
-			for (size_t k = 0; k < n; k++)
-				store[i][k] = rand_scaled(a, &seed, 4, 3, 1);
-			bool multi = n > 1 || (n == 1 && !prod_is_box(&store[i][0]));
-			rules[i] = (struct rindex_rule){ store[i], n, (unsigned)rand_r(&seed) % 3, multi };
-		}
+		rand_rules(a, &seed, rules, store);
 		struct rindex *ix = rindex_build(rules, NRULES);
 		for (int t = 0; t < 30; t++) {
 			struct prod q = rand_scaled(a, &seed, 12, 1, 0);
@@ -247,6 +254,44 @@ static void test_index_matches_scan(void **state)
 	}
 }
 
+/* The self-join: every pair of rules that meet is among its pairs. */
+struct pairset {
+	bool hit[NRULES][NRULES];
+};
+
+static bool note_pair(unsigned a, unsigned b, void *ctx)
+{
+	assert_true(a < b && b < NRULES);
+	((struct pairset *)ctx)->hit[a][b] = true;
+	return true;
+}
+
+static void test_pairs_cover_meets(void **state)
+{
+	(void)state;
+	unsigned seed = 23;
+	for (int trial = 0; trial < 60; trial++) {
+		struct arena *a = arena_new();
+		struct rindex_rule rules[NRULES];
+		struct prod store[NRULES][3];
+		rand_rules(a, &seed, rules, store);
+		struct rindex *ix = rindex_build(rules, NRULES);
+		static struct pairset ps;
+		memset(&ps, 0, sizeof ps);
+		rindex_pairs(ix, note_pair, &ps);
+		for (unsigned i = 0; i < NRULES; i++)
+			for (unsigned j = i + 1; j < NRULES; j++) {
+				bool meet = false;
+				for (size_t x = 0; x < rules[i].n && !meet; x++)
+					meet = rule_meets(&rules[j], &rules[i].p[x]);
+				if (meet)
+					assert_true(ps.hit[i][j]);
+			}
+		rindex_free(ix);
+		arena_free(a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_subtract_matches_model),
 		cmocka_unit_test(test_subtract_cap),
 		cmocka_unit_test(test_index_matches_scan),
+		cmocka_unit_test(test_pairs_cover_meets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
