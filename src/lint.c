@@ -377,7 +377,8 @@ static void build_graph(struct ctx *c)
 	for (size_t m = 0; m < p.cap; m++)
 		if (p.v[m] && region_overlaps(c, c->r[p.v[m] >> 32].b, (unsigned)p.v[m]))
 			p.v[n++] = p.v[m];
-	qsort(p.v, n, sizeof *p.v, cmp_u64);
+	if (n > 1)
+		qsort(p.v, n, sizeof *p.v, cmp_u64);
 	if (n > GRAPH_DENSE * c->n) {
 		/* most rules would be analysed from long lists, where sampling
 		 * through the index proves most of them in a few lookups */
