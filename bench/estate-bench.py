@@ -23,10 +23,11 @@ issue 20 are printed beside the figures; the run does not fail on them.
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
+
+from peakrun import peak_run
 
 portc = os.path.abspath(sys.argv[1])
 here = os.path.dirname(os.path.abspath(__file__))
@@ -41,20 +42,8 @@ root = os.geteuid() == 0 and shutil.which("ip") and shutil.which("nft")
 
 def run(args, cwd=None):
     """(seconds, peak MiB, status, stderr) under peakrss, or None past LIMIT."""
-    err = os.path.join(work, "stderr.txt")
-    with open(err, "wb") as fe:
-        proc = subprocess.Popen([peakrss] + args, stdout=subprocess.DEVNULL, stderr=fe, cwd=cwd,
-                                start_new_session=True)
-        try:
-            proc.wait(timeout=LIMIT)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            return None
-    text = open(err, "rb").read()
-    body, _, last = text.rstrip(b"\n").rpartition(b"\n")
-    secs, kib, status = last.split()
-    return float(secs), int(kib) / 1024, int(status), body
+    r = peak_run(peakrss, args, os.path.join(work, "stderr.txt"), LIMIT, cwd)
+    return None if r is None else (r[0], r[1] / 1024, r[2], r[3])
 
 
 def netns_load(cmd):

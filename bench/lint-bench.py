@@ -20,11 +20,11 @@ Small sets are timed three times (the median is shown); 100k sets once.
 import hashlib
 import os
 import platform
-import signal
 import subprocess
 import sys
 
 import classbench
+from peakrun import peak_run
 
 portc = os.path.abspath(sys.argv[1])
 peakrss = os.path.join(os.path.dirname(portc), "bench", "peakrss")
@@ -40,24 +40,10 @@ SIZES = [int(x) for x in os.environ.get("BENCH_SIZES", "1000,10000,100000").spli
 def run(args, limit=None):
     """Runs args under peakrss; returns (seconds, peak KiB, exit status,
     stderr bytes), or None when it ran past limit seconds."""
-    err = os.path.join(work, "stderr.txt")
-    with open(err, "wb") as fe:
-        # a session of its own, so that a timeout stops lint too
-        proc = subprocess.Popen([peakrss] + args, stdout=subprocess.DEVNULL, stderr=fe,
-                                start_new_session=True)
-        try:
-            proc.wait(timeout=limit)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            return None
-    with open(err, "rb") as f:
-        text = f.read()
-    body, _, last = text.rstrip(b"\n").rpartition(b"\n")
-    secs, kib, status = last.split()
-    if int(status) not in (0, 1):
-        sys.exit(f"lint-bench: {' '.join(args)} exited with {int(status)}")
-    return float(secs), int(kib), int(status), body + b"\n"
+    r = peak_run(peakrss, args, os.path.join(work, "stderr.txt"), limit)
+    if r is not None and r[2] not in (0, 1):
+        sys.exit(f"lint-bench: {' '.join(args)} exited with {r[2]}")
+    return None if r is None else (r[0], r[1], r[2], r[3] + b"\n")
 
 
 def findings(text):

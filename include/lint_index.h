@@ -29,7 +29,6 @@ struct rindex;
 
 struct rindex *rindex_build(const struct rindex_rule *rules, size_t n);
 void rindex_free(struct rindex *ix);
-size_t rindex_size(const struct rindex *ix);	/* boxes indexed */
 
 /* Calls fn(rule, ctx) for each rule in [lo, hi) with a product that meets
  * q, possibly more than once per rule, until fn returns false. */

@@ -9,10 +9,11 @@
  * interval-set operation per dimension. A region is a union of products,
  * all of one family.
  *
- * Products do not own their sets: a rule's point into the IR, and the
- * pieces of a subtraction share every dimension they do not cut with the
- * product they came from. What an operation builds is allocated in the
- * arena it is given. */
+ * Products do not own their sets of several intervals: a rule's point into
+ * the IR, and the pieces of a subtraction share every dimension they do
+ * not cut with the product they came from. What an intersection builds
+ * goes into the arena it is given, what a subtraction builds into the
+ * region's own. */
 #ifndef PORTC_REGION_H
 #define PORTC_REGION_H
 
@@ -24,27 +25,36 @@
 #include "ivset.h"
 #include "pspace.h"
 
-/* Every dimension non-empty (an empty product is not stored). A set of one
- * interval is kept in the product itself (one[d]; d[d].v is then not
- * read): the products of ClassBench's rules, and most pieces of a
- * subtraction, are boxes, and allocating each of their intervals made
- * lint on the FW sets allocate gigabytes. Read a dimension with
- * prod_dim, write it with prod_set_dim. */
+/* Every dimension non-empty (an empty product is not stored). The hull
+ * of each dimension is kept in the product (hull.d[d]), so that most
+ * pairs are told apart by one box comparison; a set of one interval is its
+ * hull, and is not stored elsewhere (d[d].v is then not read): the
+ * products of ClassBench's rules, and most pieces of a subtraction, are
+ * boxes, and allocating each of their intervals made lint on the FW sets
+ * allocate gigabytes. multi has bit d set when dimension d has several
+ * intervals. Read a dimension with prod_dim, write it with prod_set_dim. */
 struct prod {
 	struct ivset d[PS_DIMS];
-	struct iv one[PS_DIMS];
+	struct box hull;
+	unsigned char multi;
 };
 
 static inline struct ivset prod_dim(const struct prod *p, int d)
 {
-	return p->d[d].n == 1 ? (struct ivset){ (struct iv *)&p->one[d], 1 } : p->d[d];
+	return p->d[d].n == 1 ? (struct ivset){ (struct iv *)&p->hull.d[d], 1 } : p->d[d];
 }
 
 static inline void prod_set_dim(struct prod *p, int d, struct ivset s)
 {
 	p->d[d] = s;
-	if (s.n == 1)
-		p->one[d] = s.v[0];
+	if (s.n) {
+		p->hull.d[d].lo = s.v[0].lo;
+		p->hull.d[d].hi = s.v[s.n - 1].hi;
+	}
+	if (s.n > 1)
+		p->multi |= (unsigned char)(1u << d);
+	else
+		p->multi &= (unsigned char)~(1u << d);
 }
 
 /* A growable list of products of one family. What its subtractions build
@@ -61,7 +71,7 @@ struct region {
 /* The product of IR rule r in family 4 or 6; false when r matches no
  * packet of that family. Sets the rule lacks (ports of a protocol without
  * ports) are full, as in rule_boxes. */
-bool prod_of_rule(struct arena *a, const struct ir_rule *r, int family, struct prod *out);
+bool prod_of_rule(const struct ir_rule *r, int family, struct prod *out);
 
 bool prod_overlaps(const struct prod *x, const struct prod *y);
 bool prod_within(const struct prod *inner, const struct prod *outer);
@@ -69,20 +79,16 @@ bool prod_intersect(struct arena *a, const struct prod *x, const struct prod *y,
 		    struct prod *out);
 /* Whether the product is one box (one interval per dimension). */
 bool prod_is_box(const struct prod *p);
-/* The box of each dimension's lowest interval, and the bounding box. */
+/* The box of each dimension's lowest interval. */
 void prod_first_box(const struct prod *p, struct box *out);
-void prod_hull(const struct prod *p, struct box *out);
 bool prod_has_point(const struct prod *p, const struct box *pt);
 /* log2 of its number of points, rounded down per dimension and summed. */
 unsigned prod_bits(const struct prod *p);
 /* A point of the product: k = 0 its lowest, 1 its highest, else drawn from
  * r (two words per dimension). */
 void prod_point(const struct prod *p, int k, const uint64_t *r, struct box *out);
-/* Whether the product meets the box. */
-bool prod_meets_box(const struct prod *p, const struct box *b);
 
 void region_push(struct region *r, const struct prod *p);
-void region_clear(struct region *r);
 void region_free(struct region *r);
 /* dst becomes a copy of src, sharing its sets: src must outlive dst. */
 void region_copy(struct region *dst, const struct region *src);

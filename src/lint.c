@@ -64,7 +64,6 @@ struct ctx {
 	size_t n;
 	struct rindex *idx[2];
 	size_t cap;
-	struct arena *keep;		/* the rules' products */
 	struct arena *tmp;		/* what the analysis of one rule builds */
 	/* scratch for candidate lists */
 	unsigned *mark;			/* per rule: query stamp */
@@ -110,7 +109,7 @@ static void prepare(struct ctx *c)
 		for (size_t m = i; m < k; m++)
 			for (int f = 0; f < 2; f++) {
 				struct prod p;
-				if (prod_of_rule(c->keep, &pol->rules[m], f ? 6 : 4, &p))
+				if (prod_of_rule(&pol->rules[m], f ? 6 : 4, &p))
 					region_push(&lr->b[f], &p);
 			}
 		lr->active = nprods(lr) > 0;
@@ -175,6 +174,7 @@ static bool collect_one(unsigned rule, void *arg)
 static void point_prod(const struct packet *p, struct box *pt, struct prod *q)
 {
 	box_of_packet(p, pt);
+	q->multi = 0;
 	for (int d = 0; d < PS_DIMS; d++)
 		prod_set_dim(q, d, (struct ivset){ &pt->d[d], 1 });
 }
@@ -1179,7 +1179,6 @@ void lint_policy(struct unit *u, const struct ir_policy *pol, const struct lint_
 {
 	struct ctx c = { .u = u, .pol = pol, .o = o, .st = st };
 	c.cap = o->max_fragments ? o->max_fragments : DEFAULT_MAX_FRAGMENTS;
-	c.keep = arena_new();
 	prepare(&c);
 	build_index(&c, 0);
 	build_index(&c, 1);
@@ -1204,7 +1203,6 @@ void lint_policy(struct unit *u, const struct ir_policy *pol, const struct lint_
 		regions_free(c.r[i].b);
 	rindex_free(c.idx[0]);
 	rindex_free(c.idx[1]);
-	arena_free(c.keep);
 	free(c.r);
 	free(c.mark);
 	free(c.listen);

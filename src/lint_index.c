@@ -485,11 +485,6 @@ void rindex_free(struct rindex *ix)
 	free(ix);
 }
 
-size_t rindex_size(const struct rindex *ix)
-{
-	return ix->n;
-}
-
 /* ---- queries ------------------------------------------------------------- */
 
 /* One query: q, ranked (its intervals per dimension in qv, and its
