@@ -108,6 +108,7 @@ struct addr_set {
 struct addr_sets {
 	struct addr_set *v;
 	size_t n;
+	size_t *slot, nslot;		/* hash of v by content (index + 1; 0 free) */
 };
 
 void addr_sets_collect(struct addr_sets *as, const struct ir_policy *pol, size_t threshold,

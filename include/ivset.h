@@ -53,6 +53,8 @@ bool ivset_contains(struct ivset s, u128 v);
 bool ivset_subset(struct ivset x, struct ivset y);	/* x within y */
 bool ivset_overlaps(struct ivset x, struct ivset y);
 bool ivset_equal(struct ivset x, struct ivset y);
+/* A hash of the set's intervals: equal sets hash alike (for tables of sets). */
+uint64_t ivset_hash(struct ivset s);
 bool ivset_is_range(struct ivset s, u128 lo, u128 hi);	/* exactly [lo, hi] */
 static inline bool ivset_is_empty(struct ivset s) { return s.n == 0; }
 /* Number of members, saturating at U128_MAX. */

@@ -239,23 +239,64 @@ void put_addr_range(struct strbuf *sb, int family, struct iv r)
 	sb_printf(sb, "%s-%s", a, b);
 }
 
+static uint64_t set_key(int family, struct ivset s)
+{
+	return ivset_hash(s) * 31u + (uint64_t)family;
+}
+
+/* The slot of content (family, s): where it is, or the free slot where it
+ * goes. The table is kept under half full. */
+static size_t *find_slot(const struct addr_sets *as, int family, struct ivset s)
+{
+	size_t mask = as->nslot - 1, i = (size_t)set_key(family, s) & mask;
+	for (;; i = (i + 1) & mask) {
+		size_t *p = &as->slot[i];
+		if (!*p || (as->v[*p - 1].family == family && ivset_equal(as->v[*p - 1].set, s)))
+			return p;
+	}
+}
+
+static void grow_slots(struct addr_sets *as)
+{
+	free(as->slot);
+	as->nslot = as->nslot ? 2 * as->nslot : 64;
+	as->slot = xcalloc(as->nslot, sizeof *as->slot);
+	for (size_t i = 0; i < as->n; i++)
+		*find_slot(as, as->v[i].family, as->v[i].set) = i + 1;
+}
+
 static void add_set(struct addr_sets *as, int family, struct ivset s, const char *label,
 		    size_t threshold)
 {
 	if (ivset_prefix_count(s, family_bits(family)) < threshold ||
 	    ivset_is_range(s, 0, family == 4 ? V4_MAX : U128_MAX))
 		return;
-	for (size_t i = 0; i < as->n; i++) {
-		struct addr_set *a = &as->v[i];
-		if (a->family == family && ivset_equal(a->set, s)) {
-			if (!a->label)
-				a->label = label;
-			a->uses++;
-			return;
-		}
+	if (2 * (as->n + 1) > as->nslot)
+		grow_slots(as);
+	size_t *p = find_slot(as, family, s);
+	if (*p) {
+		struct addr_set *a = &as->v[*p - 1];
+		if (!a->label)
+			a->label = label;
+		a->uses++;
+		return;
 	}
 	as->v = xrealloc(as->v, (as->n + 1) * sizeof *as->v);
 	as->v[as->n++] = (struct addr_set){ .family = family, .set = s, .label = label, .uses = 1 };
+	*p = as->n;
+}
+
+/* Whether an earlier set of the family carries label (labels hashed by
+ * text, so naming stays linear in the sets). */
+static bool label_taken(const char **seen, size_t nseen, const char *label, int family)
+{
+	size_t mask = nseen - 1, i = (fnv32(label) * 2u + (unsigned)(family == 6)) & mask;
+	for (; seen[2 * i]; i = (i + 1) & mask)
+		if ((uintptr_t)seen[2 * i + 1] == (uintptr_t)family && strcmp(seen[2 * i], label) == 0)
+			return true;
+	seen[2 * i] = label;
+	seen[2 * i + 1] = (const char *)(uintptr_t)family;
+	return false;
 }
 
 void addr_sets_collect(struct addr_sets *as, const struct ir_policy *pol, size_t threshold,
@@ -273,14 +314,14 @@ void addr_sets_collect(struct addr_sets *as, const struct ir_policy *pol, size_t
 	}
 	/* names: the network's, else a number; a label two contents share
 	 * (one name, two values across rulesets) gets the number too */
+	size_t nseen = 64;
+	while (nseen < 2 * as->n)
+		nseen *= 2;
+	const char **seen = xcalloc(2 * nseen, sizeof *seen);
 	unsigned anon = 0;
 	for (size_t i = 0; i < as->n; i++) {
 		struct addr_set *a = &as->v[i];
-		bool clash = false;
-		for (size_t k = 0; k < i && a->label; k++)
-			if (as->v[k].label && as->v[k].family == a->family &&
-			    strcmp(as->v[k].label, a->label) == 0)
-				clash = true;
+		bool clash = a->label && label_taken(seen, nseen, a->label, a->family);
 		struct strbuf sb = { 0 };
 		sb_init(&sb);
 		char num[32];
@@ -290,18 +331,20 @@ void addr_sets_collect(struct addr_sets *as, const struct ir_policy *pol, size_t
 		snprintf(a->ident, sizeof a->ident, "%s", sb.s);
 		sb_free(&sb);
 	}
+	free(seen);
 }
 
 const struct addr_set *addr_sets_find(const struct addr_sets *as, int family, struct ivset s)
 {
-	for (size_t i = 0; i < as->n; i++)
-		if (as->v[i].family == family && ivset_equal(as->v[i].set, s))
-			return &as->v[i];
-	return NULL;
+	if (!as->nslot)
+		return NULL;
+	size_t *p = find_slot(as, family, s);
+	return *p ? &as->v[*p - 1] : NULL;
 }
 
 void addr_sets_free(struct addr_sets *as)
 {
 	free(as->v);
+	free(as->slot);
 	memset(as, 0, sizeof *as);
 }

@@ -211,6 +211,20 @@ bool ivset_equal(struct ivset x, struct ivset y)
 	return true;
 }
 
+uint64_t ivset_hash(struct ivset s)
+{
+	uint64_t h = 1469598103934665603ull ^ s.n;
+	for (size_t i = 0; i < s.n; i++) {
+		u128 w[2] = { s.v[i].lo, s.v[i].hi };
+		for (int k = 0; k < 2; k++) {
+			h = (h ^ (uint64_t)w[k]) * 1099511628211ull;
+			h = (h ^ (uint64_t)(w[k] >> 64)) * 1099511628211ull;
+			h ^= h >> 29;
+		}
+	}
+	return h;
+}
+
 bool ivset_is_range(struct ivset s, u128 lo, u128 hi)
 {
 	return s.n == 1 && s.v[0].lo == lo && s.v[0].hi == hi;
