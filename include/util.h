@@ -33,6 +33,8 @@ struct strbuf {
 };
 void sb_init(struct strbuf *sb);
 void sb_free(struct strbuf *sb);
+void sb_put_uint(struct strbuf *sb, unsigned long long v);	/* decimal, without printf */
+void sb_reset(struct strbuf *sb);	/* empty again, keeping the memory */
 void sb_putc(struct strbuf *sb, char c);
 void sb_puts(struct strbuf *sb, const char *s);
 void sb_putn(struct strbuf *sb, const char *s, size_t n);

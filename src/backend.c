@@ -211,10 +211,11 @@ void safe_ident(struct strbuf *sb, const char *prefix, const char *name, size_t 
 
 void put_port_range(struct strbuf *sb, struct iv r, const char *sep)
 {
-	if (r.lo == r.hi)
-		sb_printf(sb, "%u", (unsigned)r.lo);
-	else
-		sb_printf(sb, "%u%s%u", (unsigned)r.lo, sep, (unsigned)r.hi);
+	sb_put_uint(sb, (unsigned)r.lo);
+	if (r.lo != r.hi) {
+		sb_puts(sb, sep);
+		sb_put_uint(sb, (unsigned)r.hi);
+	}
 }
 
 void put_addr_range(struct strbuf *sb, int family, struct iv r)
@@ -236,7 +237,9 @@ void put_addr_range(struct strbuf *sb, int family, struct iv r)
 	char a[64], b[64];
 	addr_format(family, r.lo, a, sizeof a);
 	addr_format(family, r.hi, b, sizeof b);
-	sb_printf(sb, "%s-%s", a, b);
+	sb_puts(sb, a);
+	sb_putc(sb, '-');
+	sb_puts(sb, b);
 }
 
 static uint64_t set_key(int family, struct ivset s)

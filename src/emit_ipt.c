@@ -10,14 +10,14 @@
  * and the loader inserts the jump from each built-in chain (INPUT, OUTPUT,
  * FORWARD) once, checking for it first. Docker's, Kubernetes' or
  * fail2ban's chains are never touched; a reload replaces portc's. The
- * loader tests both rules files before loading either, so IPv4 and IPv6
- * never end up on different builds, and removes the chains and sets of an
- * earlier build that this one no longer has.
+ * loader tests the IPv6 file before it loads the IPv4 one, so IPv4 and
+ * IPv6 never end up on different builds, and removes the chains and sets
+ * of an earlier build that this one no longer has.
  *
  * A network with many prefixes becomes an ipset named after its content,
  * so a new build's sets never change what the running rules match before
  * the new rules are in; port lists become multiport matches. A rule that
- * must do more than decide (log, mark) jumps to a chain of its own. DSCP
+ * must do more than decide (log, mark) is written once per target. DSCP
  * is set in the mangle table from the connection mark the filter rule sets
  * (or the packet mark, for stateless policies), since only mangle may
  * rewrite it. */
@@ -48,7 +48,7 @@ struct ipt {
 	const unsigned char *on;	/* per IR rule, the hooks it is placed on */
 	char chain[40];			/* the chain of the hook being written */
 	bool mangle[2];			/* IPv4, IPv6: some rule marks DSCP */
-	unsigned char *has_chain;	/* per IR rule: it has a chain of its own */
+	bool rej[2];			/* IPv4, IPv6: the reject chain is declared */
 };
 
 static const char *const hook_short[HOOK__COUNT] = { "in", "out", "fwd" };
@@ -57,8 +57,6 @@ static const char *const builtin[HOOK__COUNT] = { "INPUT", "OUTPUT", "FORWARD" }
 struct fam_out {
 	int family;
 	struct strbuf rules;		/* -A lines of the policy chain */
-	struct strbuf chains;		/* :NAME declarations of extra chains */
-	struct strbuf extra;		/* -A lines of extra chains */
 	bool reject_used;
 	bool dscp_used[64];
 };
@@ -158,39 +156,33 @@ static void put_log_prefix(struct ipt *t, struct strbuf *sb, const struct ir_rul
 	sb_free(&name);
 }
 
-/* The target of a rule: a verdict, or a chain that logs and marks first. */
-static void put_target(struct ipt *t, struct fam_out *fo, const struct ir_rule *r, struct strbuf *sb)
+/* The targets of a rule, in order: LOG, the mark, the verdict. The
+ * first two decide nothing, so the rule's match is written once for each
+ * (not a chain per rule: the loader could not find an earlier build's
+ * chains without dumping every rule, and that dump costs iptables-nft a
+ * second for ten thousand rules). */
+static size_t put_targets(struct ipt *t, struct fam_out *fo, const struct ir_rule *r,
+			  struct strbuf out[3])
 {
-	bool marks = r->action == ACT_ALLOW && r->dscp >= 0;
-	char reject[40];
-	snprintf(reject, sizeof reject, "PORTC-%s-rej", t->stem);
-	const char *verdict = r->action == ACT_ALLOW ? "ACCEPT" : r->action == ACT_DENY ? "DROP" : reject;
-	if (r->action == ACT_REJECT)
+	size_t n = 0;
+	if (r->log) {
+		sb_init(&out[n]);
+		put_log_prefix(t, &out[n++], r);
+	}
+	if (r->action == ACT_ALLOW && r->dscp >= 0) {
+		fo->dscp_used[r->dscp] = true;
+		sb_init(&out[n]);
+		sb_printf(&out[n++], " -j %s --set-xmark 0x%x/0xff", t->pol->stateless ? "MARK" : "CONNMARK",
+			  CT_MARK_FLAG | r->dscp);
+	}
+	sb_init(&out[n]);
+	if (r->action == ACT_REJECT) {
 		fo->reject_used = true;
-	if (!r->log && !marks) {
-		sb_printf(sb, " -j %s", verdict);
-		return;
+		sb_printf(&out[n++], " -j PORTC-%s-rej", t->stem);
+	} else {
+		sb_printf(&out[n++], " -j %s", r->action == ACT_ALLOW ? "ACCEPT" : "DROP");
 	}
-	char chain[40];
-	snprintf(chain, sizeof chain, "PORTC-%s-r%u", t->stem, r->index);
-	t->has_chain[r->index] = 1;
-	char decl[48];
-	snprintf(decl, sizeof decl, ":%s ", chain);
-	if (!strstr(fo->chains.s, decl)) {
-		sb_printf(&fo->chains, ":%s - [0:0]\n", chain);
-		if (r->log) {
-			sb_printf(&fo->extra, "-A %s", chain);
-			put_log_prefix(t, &fo->extra, r);
-			sb_putc(&fo->extra, '\n');
-		}
-		if (marks) {
-			fo->dscp_used[r->dscp] = true;
-			sb_printf(&fo->extra, "-A %s -j %s --set-xmark 0x%x/0xff\n", chain,
-				  t->pol->stateless ? "MARK" : "CONNMARK", CT_MARK_FLAG | r->dscp);
-		}
-		sb_printf(&fo->extra, "-A %s -j %s\n", chain, verdict);
-	}
-	sb_printf(sb, " -j %s", chain);
+	return n;
 }
 
 static void emit_rule(struct ipt *t, struct fam_out *fo, const struct ir_rule *r)
@@ -221,9 +213,8 @@ static void emit_rule(struct ipt *t, struct fam_out *fo, const struct ir_rule *r
 		if (dp.n > 0 && (dp.n > 1 || strchr(dp.v[0].s, ',')))
 			merged = true;
 	}
-	struct strbuf target = { 0 };
-	sb_init(&target);
-	put_target(t, fo, r, &target);
+	struct strbuf target[3];
+	size_t ntarget = put_targets(t, fo, r, target);
 	/* ICMP types: one rule per type (a list of types is short) */
 	unsigned type_list[256];
 	size_t ntypes = 0;
@@ -231,36 +222,41 @@ static void emit_rule(struct ipt *t, struct fam_out *fo, const struct ir_rule *r
 		for (u128 v = r->types.v[i].lo; v <= r->types.v[i].hi && ntypes < 256; v++)
 			type_list[ntypes++] = (unsigned)v;
 	size_t nsp = sp.n ? sp.n : 1, ndp = dp.n ? dp.n : 1, nt = types ? ntypes : 1;
+	struct strbuf match = { 0 };
+	sb_init(&match);
 	for (size_t i = 0; i < nsp; i++) {
 		for (size_t j = 0; j < ndp; j++) {
 			for (size_t k = 0; k < nt; k++) {
-				sb_printf(&fo->rules, "-A %s%s", t->chain, base.s);
+				sb_reset(&match);
 				/* a single port is the tcp/udp match's: given after
 				 * -m multiport, multiport would read --dport as its own
 				 * --dports and refuse the file */
 				const struct strbuf *s1 = sp.n ? &sp.v[i] : NULL, *d1 = dp.n ? &dp.v[j] : NULL;
 				bool slist = s1 && strchr(s1->s, ','), dlist = d1 && strchr(d1->s, ',');
 				if (!slist)
-					put_ports(&fo->rules, "sport", s1);
+					put_ports(&match, "sport", s1);
 				if (!dlist)
-					put_ports(&fo->rules, "dport", d1);
+					put_ports(&match, "dport", d1);
 				if (slist)
-					put_ports(&fo->rules, "sport", s1);
+					put_ports(&match, "sport", s1);
 				if (dlist)
-					put_ports(&fo->rules, "dport", d1);
+					put_ports(&match, "dport", d1);
 				if (types)
-					sb_printf(&fo->rules, " --%s-type %u", f == 6 ? "icmpv6" : "icmp",
-						  type_list[k]);
-				put_comment(&fo->rules, r);
-				sb_puts(&fo->rules, target.s);
-				sb_putc(&fo->rules, '\n');
-				t->st->emitted_rules++;
+					sb_printf(&match, " --%s-type %u", f == 6 ? "icmpv6" : "icmp", type_list[k]);
+				put_comment(&match, r);
+				for (size_t g = 0; g < ntarget; g++) {
+					sb_printf(&fo->rules, "-A %s%s%s%s\n", t->chain, base.s, match.s,
+						  target[g].s);
+					t->st->emitted_rules++;
+				}
 			}
 		}
 	}
+	sb_free(&match);
 	if (merged)
 		t->st->merged_rules++;
-	sb_free(&target);
+	for (size_t g = 0; g < ntarget; g++)
+		sb_free(&target[g]);
 	chunks_free(&sp);
 	chunks_free(&dp);
 	sb_free(&base);
@@ -290,8 +286,6 @@ static void emit_family(struct ipt *t, int family, struct strbuf *out)
 {
 	const struct ir_policy *pol = t->pol;
 	struct fam_out fo = { .family = family };
-	sb_init(&fo.chains);
-	sb_init(&fo.extra);
 	fo.reject_used = pol->dflt == ACT_REJECT;
 	struct strbuf hooks[HOOK__COUNT];
 	for (int h = 0; h < HOOK__COUNT; h++) {
@@ -349,21 +343,18 @@ static void emit_family(struct ipt *t, int family, struct strbuf *out)
 			sb_printf(out, ":PORTC-%s-%s - [0:0]\n", t->stem, hook_short[h]);
 	if (fo.reject_used)
 		sb_printf(out, ":PORTC-%s-rej - [0:0]\n", t->stem);
-	sb_puts(out, fo.chains.s);
 	if (fo.reject_used) {
 		sb_printf(out, "-A PORTC-%s-rej -p tcp -j REJECT --reject-with tcp-reset\n"
 			  "-A PORTC-%s-rej -j REJECT --reject-with %s\n", t->stem, t->stem,
 			  family == 4 ? "icmp-port-unreachable" : "icmp6-port-unreachable");
 	}
-	sb_puts(out, fo.extra.s);
 	for (int h = 0; h < HOOK__COUNT; h++) {
 		sb_puts(out, hooks[h].s);
 		sb_free(&hooks[h]);
 	}
 	sb_puts(out, "COMMIT\n");
 	t->mangle[family == 6] |= mangle;
-	sb_free(&fo.chains);
-	sb_free(&fo.extra);
+	t->rej[family == 6] = fo.reject_used;
 }
 
 static void header(struct strbuf *sb, const struct ir_policy *pol, const struct emit_opts *opts,
@@ -404,7 +395,10 @@ static void name_sets(struct ipt *t)
 }
 
 /* The loader: sh OUT.sh. Only names portc made go into it (stems, hook
- * chains, set names: [A-Za-z0-9_-]), never policy text. */
+ * chains, set names: [A-Za-z0-9_-]), never policy text. Rules are found
+ * with `-S CHAIN`, which reads that chain alone: iptables-nft answers -C
+ * and -D with a rule, and -S without a chain, by reading every rule of the
+ * table (1.3 s each beside 15,000 rules). */
 static void put_loader(struct ipt *t, struct strbuf *s)
 {
 	const char *st = t->stem;
@@ -412,17 +406,34 @@ static void put_loader(struct ipt *t, struct strbuf *s)
 	header(s, t->pol, t->opts, "loader", "sh FILE, as root, with FILE.ipset, FILE.v4, FILE.v6 beside it");
 	sb_puts(s, "# Loads this policy's sets and chains beside every other rule (--noflush) and\n"
 		"# jumps to them once from the built-in chains; touches no chain or set that is\n"
-		"# not this policy's. Both rules files are tested before either is loaded.\n"
+		"# not this policy's. The IPv6 rules are tested before the IPv4 rules are loaded\n"
+		"# (a load is all or nothing, so it is its own test): a file that does not load\n"
+		"# leaves both families as they were.\n"
 		"set -eu\nbase=${0%.sh}\n"
 		"for f in \"$base.ipset\" \"$base.v4\" \"$base.v6\"; do\n"
 		"\t[ -r \"$f\" ] || { echo \"$0: cannot read $f\" >&2; exit 1; }\ndone\n"
 		"ipset restore -exist -file \"$base.ipset\"\n"
-		"iptables-restore --test --noflush \"$base.v4\"\n"
 		"ip6tables-restore --test --noflush \"$base.v6\"\n"
 		"iptables-restore --noflush \"$base.v4\"\n"
 		"ip6tables-restore --noflush \"$base.v6\"\n"
 		"jump() { # TOOL TABLE BUILTIN CHAIN: first in BUILTIN, once\n"
-		"\t\"$1\" -w -t \"$2\" -C \"$3\" -j \"$4\" 2>/dev/null || \"$1\" -w -t \"$2\" -I \"$3\" 1 -j \"$4\"\n"
+		"\t\"$1\" -w -t \"$2\" -S \"$3\" | grep -qxF -- \"-A $3 -j $4\" ||\n"
+		"\t\t\"$1\" -w -t \"$2\" -I \"$3\" 1 -j \"$4\"\n"
+		"}\n"
+		"unjump() { # TOOL TABLE BUILTIN CHAIN: every jump from BUILTIN to CHAIN goes\n"
+		"\twhile n=$(\"$1\" -w -t \"$2\" -S \"$3\" 2>/dev/null | grep -nxF -- \"-A $3 -j $4\" |\n"
+		"\t\thead -n 1 | cut -d: -f1) && [ -n \"$n\" ]; do\n"
+		"\t\t\"$1\" -w -t \"$2\" -D \"$3\" $((n - 1))\t# line 1 is the policy\n"
+		"\tdone\n"
+		"}\n"
+		"stale() { # TOOL TABLE CHAIN...: the chains an earlier build made and this one\n"
+		"\t# does not: flushed (one that is not there is skipped), unjumped, deleted\n"
+		"\ttool=$1 table=$2\n\tshift 2\n\told=\n"
+		"\tfor c; do \"$tool\" -w -t \"$table\" -F \"$c\" 2>/dev/null && old=\"$old $c\"; done\n"
+		"\tfor c in $old; do\n"
+		"\t\tfor b in PREROUTING INPUT OUTPUT FORWARD POSTROUTING; do unjump \"$tool\" \"$table\" \"$b\" \"$c\"; done\n"
+		"\t\t\"$tool\" -w -t \"$table\" -X \"$c\"\n"
+		"\tdone\n"
 		"}\n");
 	static const char *const tools[] = { "iptables", "ip6tables" };
 	for (int k = 0; k < 2; k++) {
@@ -437,40 +448,29 @@ static void put_loader(struct ipt *t, struct strbuf *s)
 				sb_printf(s, "jump %s mangle POSTROUTING PORTC-%s-dscp\n", tools[k], st);
 		}
 	}
-	/* what an earlier build made and this one does not: its jumps go,
-	 * then its chains are flushed, then deleted (they may refer to one
-	 * another); its sets go once no rule uses them */
-	sb_printf(s, "keep=' ");
-	for (int h = 0; h < HOOK__COUNT; h++)
-		if (t->opts->hooks & HOOK_BIT(h))
-			sb_printf(s, "PORTC-%s-%s ", st, hook_short[h]);
-	sb_printf(s, "PORTC-%s-rej PORTC-%s-dscp ", st, st);
-	for (size_t i = 0; i < t->pol->nrules; i++)
-		if (t->has_chain[i])
-			sb_printf(s, "PORTC-%s-r%zu ", st, i);
+	/* every chain a build can make is one of these, so an earlier build's
+	 * are found by name, without listing the table */
+	for (int k = 0; k < 2; k++) {
+		struct strbuf filter = { 0 };
+		sb_init(&filter);
+		for (int h = 0; h < HOOK__COUNT; h++)
+			if (!(t->opts->hooks & HOOK_BIT(h)))
+				sb_printf(&filter, " PORTC-%s-%s", st, hook_short[h]);
+		if (!t->rej[k])
+			sb_printf(&filter, " PORTC-%s-rej", st);
+		if (filter.len)
+			sb_printf(s, "stale %s filter%s\n", tools[k], filter.s);
+		if (!t->mangle[k])
+			sb_printf(s, "stale %s mangle PORTC-%s-dscp\n", tools[k], st);
+		sb_free(&filter);
+	}
+	/* an earlier build's sets go once no rule uses them */
+	sb_puts(s, "sets=' ");
 	for (size_t i = 0; i < t->sets.n; i++)
 		sb_printf(s, "%s ", t->sets.v[i].ident);
 	sb_puts(s, "'\n");
-	sb_printf(s, "stale() { # TOOL TABLE: this policy's chains that this build does not have\n"
-		  "\t\"$1\" -w -t \"$2\" -S | sed -n 's/^-N \\(PORTC-%s-[A-Za-z0-9]*\\)$/\\1/p' |\n"
-		  "\twhile read -r c; do case $keep in *\" $c \"*) ;; *) echo \"$c\" ;; esac; done\n"
-		  "}\n", st);
-	sb_puts(s, "for tool in iptables ip6tables; do\n"
-		"\tfor table in filter mangle; do\n"
-		"\t\told=$(stale \"$tool\" \"$table\")\n"
-		"\t\t[ -n \"$old\" ] || continue\n"
-		"\t\tfor c in $old; do\n"
-		"\t\t\tfor b in INPUT OUTPUT FORWARD POSTROUTING; do\n"
-		"\t\t\t\twhile \"$tool\" -w -t \"$table\" -C \"$b\" -j \"$c\" 2>/dev/null; do\n"
-		"\t\t\t\t\t\"$tool\" -w -t \"$table\" -D \"$b\" -j \"$c\"\n"
-		"\t\t\t\tdone\n"
-		"\t\t\tdone\n"
-		"\t\t\t\"$tool\" -w -t \"$table\" -F \"$c\"\n"
-		"\t\tdone\n"
-		"\t\tfor c in $old; do \"$tool\" -w -t \"$table\" -X \"$c\"; done\n"
-		"\tdone\ndone\n");
 	sb_printf(s, "for set in $(ipset list -n | grep '^pc-%s-' || true); do\n"
-		  "\tcase $keep in *\" $set \"*) ;; *) ipset destroy \"$set\" 2>/dev/null || true ;; esac\n"
+		  "\tcase $sets in *\" $set \"*) ;; *) ipset destroy \"$set\" 2>/dev/null || true ;; esac\n"
 		  "done\n", st);
 }
 
@@ -486,7 +486,6 @@ static bool ipt_emit(const struct ir_policy *pol, const struct emit_opts *opts,
 	snprintf(t.stem, sizeof t.stem, "%s", stem.s);
 	sb_free(&stem);
 	t.on = rules_on_hooks(pol, opts->hooks);
-	t.has_chain = xcalloc(pol->nrules + 1, 1);
 	st->hooks = opts->hooks;
 	addr_sets_collect(&t.sets, pol, IPT_SET_THRESHOLD, "pc_", SET_MAX);
 	name_sets(&t);
@@ -537,7 +536,6 @@ static bool ipt_emit(const struct ir_policy *pol, const struct emit_opts *opts,
 	put_loader(&t, &files[3].text);
 	addr_sets_free(&t.sets);
 	free((void *)t.on);
-	free(t.has_chain);
 	backend_stats_rules(st);
 	return true;
 }

@@ -70,6 +70,21 @@ void sb_init(struct strbuf *sb)
 	sb->s[0] = '\0';
 }
 
+void sb_put_uint(struct strbuf *sb, unsigned long long v)
+{
+	char t[24], *p = t + sizeof t;
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10));
+	sb_putn(sb, p, (size_t)(t + sizeof t - p));
+}
+
+void sb_reset(struct strbuf *sb)
+{
+	sb->len = 0;
+	sb->s[0] = '\0';
+}
+
 void sb_free(struct strbuf *sb)
 {
 	free(sb->s);

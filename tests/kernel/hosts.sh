@@ -181,9 +181,14 @@ suite_coexist() {
 	for tool in iptables ip6tables; do
 		n=$(inR $tool -S INPUT | grep -c -- '-j PORTC-gw-in$')
 		if [ "$n" = 1 ]; then ok; else bad "coexist ($tool): $n jumps to PORTC-gw-in, want 1"; fi
-		n=$(inR $tool -S | grep -c -- '^-N PORTC-gw-\(out\|fwd\|r2\)$')
-		if [ "$n" = 0 ]; then ok; else bad "coexist ($tool): the input build left $n chains of the earlier one"; fi
-		n=$(inR $tool -S | grep -c -- '-j PORTC-gw-\(out\|fwd\)$')
+		# the chains there are exactly the ones the second build declares,
+		# and no rule jumps to one of the first build's
+		local file=$tmp/co2.v4 want got
+		[ "$tool" = ip6tables ] && file=$tmp/co2.v6
+		want=$(sed -n 's/^:\(PORTC-gw-[a-z0-9]*\) .*/\1/p' "$file" | sort | tr '\n' ' ')
+		got=$( (inR $tool -t filter -S; inR $tool -t mangle -S) | sed -n 's/^-N \(PORTC-gw-.*\)$/\1/p' | sort | tr '\n' ' ')
+		if [ -n "$want" ] && [ "$got" = "$want" ]; then ok; else bad "coexist ($tool): chains after the input build: $got; it declares: $want"; fi
+		n=$( (inR $tool -t filter -S; inR $tool -t mangle -S) | grep -c -- '-j PORTC-gw-\(out\|fwd\|dscp\)$')
 		if [ "$n" = 0 ]; then ok; else bad "coexist ($tool): $n jumps to the earlier build's chains remain"; fi
 	done
 	# the reloaded rules are in force: telnet and 2323 are rejected

@@ -1,5 +1,8 @@
 /* test_cidr.c - address parsing (libcidr plus our strictness), prefix
  * arithmetic and the interval-set algebra. */
+#include <arpa/inet.h>
+#include <stdio.h>
+
 #include "helpers.h"
 #include "addr.h"
 #include "ivset.h"
@@ -74,6 +77,32 @@ static void test_parse_ipv6(void **state)
 	assert_non_null(addr_parse("2001:db8::/129", &p, NULL));
 	char buf[64];
 	assert_string_equal(addr_format(6, p.addr, buf, sizeof buf), "2001:db8::1");
+}
+
+/* The hand-written IPv4 formatter against inet_ntop: every octet value in
+ * every position, every prefix length, the bare-host form, and a buffer
+ * too small (cut and terminated, as snprintf would). */
+static void test_format_ipv4(void **state)
+{
+	(void)state;
+	char buf[64], want[64];
+	for (int pos = 0; pos < 4; pos++)
+		for (unsigned v = 0; v < 256; v++) {
+			u128 a = (u128)v << (8 * pos) | (pos ? 7 : 0);
+			struct in_addr in = { .s_addr = htonl((uint32_t)a) };
+			assert_non_null(inet_ntop(AF_INET, &in, want, sizeof want));
+			assert_string_equal(addr_format(4, a, buf, sizeof buf), want);
+		}
+	for (int len = 0; len <= 32; len++) {
+		snprintf(want, sizeof want, "255.255.255.255/%d", len);
+		assert_string_equal(prefix_format(4, V4_MAX, len, false, buf, sizeof buf), want);
+	}
+	assert_string_equal(prefix_format(4, v4(192, 0, 2, 1), 32, true, buf, sizeof buf), "192.0.2.1");
+	assert_string_equal(prefix_format(4, 0, 0, true, buf, sizeof buf), "0.0.0.0/0");
+	assert_string_equal(prefix_format(6, (u128)0x20010db8 << 96, 32, false, buf, sizeof buf),
+			    "2001:db8::/32");
+	assert_string_equal(prefix_format(4, v4(198, 18, 100, 200), 24, false, buf, 8), "198.18.");
+	assert_string_equal(addr_format(4, v4(198, 18, 100, 200), buf, 4), "198");
 }
 
 /* RFC 4291 section 2.2: what libcidr takes and rewrites (nine groups keep
@@ -219,6 +248,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_ipv4),
 		cmocka_unit_test(test_host_bits),
+		cmocka_unit_test(test_format_ipv4),
 		cmocka_unit_test(test_reject_ambiguous_ipv4),
 		cmocka_unit_test(test_parse_ipv6),
 		cmocka_unit_test(test_reject_malformed_ipv6),
