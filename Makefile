@@ -60,8 +60,10 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # tools of the kernel tests (tests/kernel/)
 KTOOLS    := $(BUILD)/tests/pkt $(BUILD)/tests/diffgen
 TTOOLS    := $(BUILD)/tests/tablecheck
+# portc diff against brute force (tests/diff/)
+DTOOLS    := $(BUILD)/tests/diffcheck
 
-.PHONY: all deps deps-test deps-bench check check-unit check-golden check-kernel check-kernel-long check-sanitize demo docs bench bench-lint bench-table bench-sets bench-estate bench-ab fuzz install clean
+.PHONY: all deps deps-test deps-bench check check-unit check-golden check-kernel check-kernel-long check-sanitize demo docs bench bench-lint bench-table bench-sets bench-estate bench-diff bench-ab fuzz install clean
 .DEFAULT_GOAL := all
 
 all: deps $(PORTC) $(LIB_A) $(LIB_SO)
@@ -129,11 +131,14 @@ $(BUILD)/tests/diffgen: tests/kernel/diffgen.c $(CORE) $(LIB_A) | $(BUILD)/.dir
 $(BUILD)/tests/tablecheck: tests/table/tablecheck.c $(CORE) $(LIB_A) | $(BUILD)/.dir
 	$(CC) $(ALL_CFLAGS) $(WARN) -Wno-missing-prototypes $(CPPFLAGS) -o $@ $< $(CORE) $(LIB_A) $(LDFLAGS) $(LDLIBS)
 
+$(BUILD)/tests/diffcheck: tests/diff/diffcheck.c $(CORE) $(LIB_A) | $(BUILD)/.dir
+	$(CC) $(ALL_CFLAGS) $(WARN) -Wno-missing-prototypes $(CPPFLAGS) -o $@ $< $(CORE) $(LIB_A) $(LDFLAGS) $(LDLIBS)
+
 -include $(wildcard $(BUILD)/*.d $(BUILD)/lib/*.d)
 
 # ---- tests ----------------------------------------------------------------
 
-check: deps-test all $(UNIT_BINS) $(KTOOLS) $(TTOOLS)
+check: deps-test all $(UNIT_BINS) $(KTOOLS) $(TTOOLS) $(DTOOLS)
 	@sh tests/run-all.sh $(BUILD)
 
 check-kernel: deps-test all $(KTOOLS)
@@ -172,7 +177,12 @@ demo: all
 # ClassBench sets from CLASSBENCH (the workspace's copy by default), and
 # synthetic ones; see bench/README.md.
 CLASSBENCH ?= ../shared/bench/classbench
-bench: bench-sets bench-lint bench-table bench-estate
+bench: bench-sets bench-lint bench-table bench-estate bench-diff
+
+# portc diff on group-heavy estates: 1% of the rules changed, disjoint rules
+# reordered (bench/diff-bench.py)
+bench-diff: all $(BUILD)/bench/peakrss
+	python3 -u bench/diff-bench.py $(PORTC)
 
 # group-heavy estates (bench/genestate.py): lint, compile, nft -f and
 # iptables load times, against Capirca's aclgen in the same run

@@ -36,6 +36,7 @@ struct cli_opts {
 	const char *hop_limit;		/* query --hop-limit */
 	bool all;			/* query --all */
 	bool brute_force;		/* lint --brute-force: the pairwise oracle */
+	const char *fail_on;		/* diff --fail-on */
 	bool collect_diags;		/* the command prints diagnostics itself */
 	int argc;			/* operands after the options */
 	char **argv;
@@ -63,6 +64,7 @@ enum {
 	CLI_OPT_TARGET = 1 << 7,	/* -t, --hook, --stats, --priority, --no-ndp, --no-loopback */
 	CLI_OPT_QUERY = 1 << 8,		/* --icmp-type, --table */
 	CLI_OPT_LINT = 1 << 9,		/* --stats, --brute-force */
+	CLI_OPT_DIFF = 1 << 10,		/* --fail-on */
 };
 
 extern const struct cli_spec cli_commands[];
@@ -92,5 +94,6 @@ int cmd_query(struct cli_opts *o);
 int cmd_compile(struct cli_opts *o);
 int cmd_doc(struct cli_opts *o);
 int cmd_lint(struct cli_opts *o);
+int cmd_diff(struct cli_opts *o);
 
 #endif

@@ -29,6 +29,7 @@ suite lint /usr/bin/python3 tests/run-lint.py "$P"
 suite policy-docs sh scripts/policy-docs.sh "$P" --check
 suite vendor python3 tests/run-vendor.py "$P"
 suite table sh tests/table/run.sh "$B"
+suite diff python3 tests/diff/run.py "$B"
 suite kernel bash tests/kernel/run.sh "$B"
 # The fuzz target replays its seeds under clang's ASan and UBSan (a build of
 # its own); `make fuzz` runs the real campaign.

@@ -157,5 +157,28 @@ else
 	tail -5 "$tmp/build.log"
 	fail=$((fail + 1))
 fi
+
+# portc diff: 0 alike, 1 different, 2 errors; --fail-on narrows 1
+d=docs/examples
+"$P" diff "$d/change-old.pol" "$d/change-old.pol" >"$tmp/out" 2>&1
+expect "diff of a file with itself" 0 $?
+has "diff alike" "$tmp/out" 'decide every packet alike'
+"$P" diff "$d/change-old.pol" "$d/change-new.pol" >"$tmp/out" 2>&1
+expect "diff of a change" 1 $?
+"$P" diff --fail-on=closed "$d/change-old.pol" "$d/change-new.pol" >"$tmp/out" 2>&1
+expect "diff --fail-on=closed (nothing closed)" 0 $?
+"$P" diff --fail-on=opened,remarked "$d/change-old.pol" "$d/change-new.pol" >"$tmp/out" 2>&1
+expect "diff --fail-on=opened,remarked" 1 $?
+"$P" diff --fail-on=opend "$d/change-old.pol" "$d/change-new.pol" >"$tmp/out" 2>&1
+expect "diff --fail-on=opend" 2 $?
+has "diff --fail-on=opend" "$tmp/out" "got 'opend'"
+echo "$bad" >"$tmp/bad.pol"
+"$P" diff "$d/change-old.pol" "$tmp/bad.pol" >"$tmp/out" 2>&1
+expect "diff with an error in NEW" 2 $?
+has "diff with an error in NEW" "$tmp/out" 'bad.pol:1:56: error: port 99999'
+"$P" diff "$d/change-old.pol" "$tmp/missing.pol" >"$tmp/out" 2>&1
+expect "diff with NEW missing" 2 $?
+"$P" diff --format=yaml "$d/change-old.pol" "$d/change-new.pol" >"$tmp/out" 2>&1
+expect "diff --format=yaml" 2 $?
 echo "cli: $n checks, $fail failed"
 [ $fail = 0 ]

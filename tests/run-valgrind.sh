@@ -48,5 +48,8 @@ vg 2 "$P" query -I stdlib policies/branch-office.pol tcp 192.0.2.9 '[2001:db8:::
 vg 2 "$P" query -I stdlib policies/branch-office.pol tcp 192.0.2.9 '2001:db8:0:0:0:0:0:0:1'
 vg 0 "$P" query -I stdlib policies/branch-office.pol udp '[2001:db8::9]:40000' '[2001:db8:53::53]:53'
 vg 1 "$P" check -I stdlib -D 'office=2001:db8::::::::::::::::::::::::::/64' policies/branch-office.pol
+# diff: both policies through libcidr, then the product algebra
+vg 1 "$P" diff docs/examples/change-old.pol docs/examples/change-new.pol
+vg 0 "$P" diff -I stdlib policies/branch-office.pol policies/branch-office.pol
 echo "valgrind: $n runs, $fail failed"
 [ $fail = 0 ]

@@ -1,0 +1,69 @@
+/* diff.h - what a change to a policy does to traffic, exactly.
+ *
+ * Two policies decide every packet; the difference is the set of packets
+ * they decide differently (verdict, DSCP mark or log), cut into pieces
+ * each decided by one rule (or the default) on each side. It is computed
+ * over the whole packet space with the product algebra of region.h, never
+ * sampled. Only the rules a change touches are looked at: the two rule
+ * lists are aligned by content (a common subsequence), and a packet that
+ * no unaligned rule matches meets the same first rule on both sides, so
+ * the difference lies inside the unaligned rules' regions (and everywhere
+ * the rules leave to the defaults, when those differ). */
+#ifndef PORTC_DIFF_H
+#define PORTC_DIFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+#include "eval.h"
+#include "ir.h"
+#include "region.h"
+
+/* What one side does with a packet. */
+struct decision {
+	enum action action;
+	int dscp;		/* -1 unless an allow marks */
+	bool log;
+};
+
+enum diff_kind { DIFF_OPENED, DIFF_CLOSED, DIFF_REMARKED, DIFF_OTHER, DIFF__COUNT };
+
+/* The packets of one family that the old rule (NULL: the default) and the
+ * new rule decide, as products, with one packet of them. */
+struct diff_change {
+	enum diff_kind kind;
+	int family;
+	const struct ir_rule *old_rule, *new_rule;
+	struct decision old_dec, new_dec;
+	struct prod *p;
+	size_t n;
+	struct packet witness;
+};
+
+struct diff_result {
+	struct diff_change *v;
+	size_t n;
+	size_t count[DIFF__COUNT];	/* changes of each kind */
+	size_t aligned, unaligned_old, unaligned_new;	/* rules, for --stats */
+	bool too_large;		/* a subtraction outgrew DIFF_MAX_PIECES: no answer */
+	struct arena *ar;	/* the products and their sets */
+};
+
+/* The most products one piece of the work may grow to before the diff
+ * gives up rather than answer wrong or run for hours. */
+#define DIFF_MAX_PIECES 100000
+
+/* old against new; false (out->too_large) when the difference is beyond
+ * the bound above. The result points into both policies. */
+bool diff_policies(const struct ir_policy *old, const struct ir_policy *new, struct diff_result *out);
+void diff_free(struct diff_result *r);
+
+struct decision decision_of(const struct ir_policy *pol, const struct ir_rule *r);
+bool decision_equal(struct decision a, struct decision b);
+const char *diff_kind_name(enum diff_kind k);
+
+/* "tcp 198.18.0.0/24 sport 1024-65535 -> 192.0.2.1 dport 443" */
+void diff_put_prod(struct strbuf *sb, int family, const struct prod *p);
+
+#endif

@@ -1,0 +1,785 @@
+/* diff.c - the exact difference of two policies (diff.h).
+ *
+ * Products here hold real packets only. A rule's product leaves the
+ * fields its protocol lacks full (region.h), so a piece of a subtraction
+ * could hold "gre with source port 1024" and no packet at all, and a
+ * difference made of such a piece would be a false one. Each rule's
+ * product is therefore cut into its part of each protocol class, with the
+ * fields the class lacks pinned to 0, as the evaluator sees them: TCP and
+ * UDP (no ICMP type), ICMP and ICMPv6 (no ports), the rest (neither). */
+#include "diff.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lint_index.h"
+#include "names.h"
+#include "util.h"
+
+/* ---- decisions ----------------------------------------------------------- */
+
+struct decision decision_of(const struct ir_policy *pol, const struct ir_rule *r)
+{
+	if (!r)
+		return (struct decision){ pol->dflt, -1, pol->dflt_log };
+	return (struct decision){ r->action, r->action == ACT_ALLOW ? r->dscp : -1, r->log };
+}
+
+bool decision_equal(struct decision a, struct decision b)
+{
+	return a.action == b.action && a.dscp == b.dscp && a.log == b.log;
+}
+
+static enum diff_kind kind_of(struct decision o, struct decision n)
+{
+	if (o.action != ACT_ALLOW && n.action == ACT_ALLOW)
+		return DIFF_OPENED;
+	if (o.action == ACT_ALLOW && n.action != ACT_ALLOW)
+		return DIFF_CLOSED;
+	if (o.action == ACT_ALLOW && o.dscp != n.dscp)
+		return DIFF_REMARKED;
+	return DIFF_OTHER;
+}
+
+const char *diff_kind_name(enum diff_kind k)
+{
+	static const char *const names[DIFF__COUNT] = { "opened", "closed", "remarked", "other" };
+	return names[k];
+}
+
+/* ---- products of real packets ---------------------------------------------- */
+
+static const struct iv ZERO = { 0, 0 }, FULL_PORT = { 0, 65535 }, FULL_TYPE = { 0, 255 };
+static const struct iv PORTED[] = { { 6, 6 }, { 17, 17 } };
+static const struct iv TYPED[] = { { 1, 1 }, { 58, 58 } };
+static const struct iv OTHER[] = { { 0, 0 }, { 2, 5 }, { 7, 16 }, { 18, 57 }, { 59, 255 } };
+
+static struct ivset cset(const struct iv *v, size_t n)
+{
+	return (struct ivset){ (struct iv *)v, n };
+}
+
+/* The product of every packet of protocol class c (0 ported, 1 typed,
+ * 2 other) of a family whose addresses span [0, amax]. */
+static void class_prod(int c, u128 amax, struct iv *addr, struct prod *out)
+{
+	*addr = (struct iv){ 0, amax };
+	out->multi = 0;
+	prod_set_dim(out, PS_PROTO, c == 0 ? cset(PORTED, 2) : c == 1 ? cset(TYPED, 2) : cset(OTHER, 5));
+	prod_set_dim(out, PS_SRC, cset(addr, 1));
+	prod_set_dim(out, PS_DST, cset(addr, 1));
+	prod_set_dim(out, PS_SPORT, c == 0 ? cset(&FULL_PORT, 1) : cset(&ZERO, 1));
+	prod_set_dim(out, PS_DPORT, c == 0 ? cset(&FULL_PORT, 1) : cset(&ZERO, 1));
+	prod_set_dim(out, PS_TYPE, c == 1 ? cset(&FULL_TYPE, 1) : cset(&ZERO, 1));
+}
+
+/* p with every set of several intervals copied into a, so that it
+ * outlives what it was cut from. */
+static struct prod prod_keep(struct arena *a, const struct prod *p)
+{
+	struct prod q = *p;
+	for (int d = 0; d < PS_DIMS; d++)
+		if (p->d[d].n > 1) {
+			struct iv *v = arena_alloc(a, p->d[d].n * sizeof *v);
+			memcpy(v, p->d[d].v, p->d[d].n * sizeof *v);
+			q.d[d].v = v;
+		}
+	return q;
+}
+
+struct prods {
+	struct prod *v;
+	size_t n, cap;
+};
+
+static void prods_push(struct prods *ps, const struct prod *p)
+{
+	if (ps->n == ps->cap) {
+		ps->cap = ps->cap ? 2 * ps->cap : 16;
+		ps->v = xrealloc(ps->v, ps->cap * sizeof *ps->v);
+	}
+	ps->v[ps->n++] = *p;
+}
+
+/* ---- one side -------------------------------------------------------------- */
+
+#define ALL_ACTIONS ((1u << ACT_ALLOW) | (1u << ACT_DENY) | (1u << ACT_REJECT))
+
+struct side {
+	const struct ir_policy *pol;
+	struct arena *ar;
+	struct prods prods[2];		/* per family, rule after rule */
+	size_t *start[2];		/* rule i's are [start[i], start[i + 1]) */
+	/* the index of one family over the rules that meet the part of the
+	 * space being compared (the rest cannot decide a packet there), and
+	 * their numbers in the policy */
+	struct rindex *ix;
+	unsigned *rule_of;
+	unsigned nix;
+};
+
+static u128 family_max(int f)
+{
+	return f ? U128_MAX : V4_MAX;
+}
+
+static void side_init(struct side *s, const struct ir_policy *pol)
+{
+	memset(s, 0, sizeof *s);
+	s->pol = pol;
+	s->ar = arena_new();
+	for (int f = 0; f < 2; f++) {
+		s->start[f] = xcalloc(pol->nrules + 1, sizeof *s->start[f]);
+		for (size_t i = 0; i < pol->nrules; i++) {
+			s->start[f][i] = s->prods[f].n;
+			struct prod p;
+			if (!prod_of_rule(&pol->rules[i], f ? 6 : 4, &p))
+				continue;
+			p = prod_keep(s->ar, &p);	/* prod_of_rule's protocol is on its stack */
+			if (p.d[PS_PROTO].n == 1)
+				p.d[PS_PROTO].v = NULL;
+			for (int c = 0; c < 3; c++) {
+				struct iv addr;
+				struct prod cp, x;
+				class_prod(c, family_max(f), &addr, &cp);
+				if (prod_intersect(s->ar, &p, &cp, &x))
+					prods_push(&s->prods[f], &x);
+			}
+		}
+		s->start[f][pol->nrules] = s->prods[f].n;
+	}
+}
+
+/* The index of family f over the rules of s that meet a product of the
+ * cover index (all of them when there is none). Building an index over a
+ * whole 10k-rule estate cost more than all the rest of a diff that
+ * touches one rule in a hundred. */
+static void side_index(struct side *s, int f, struct rindex *cover, unsigned ncover)
+{
+	rindex_free(s->ix);
+	free(s->rule_of);
+	const struct ir_policy *pol = s->pol;
+	struct rindex_rule *rr = xcalloc(pol->nrules + 1, sizeof *rr);
+	s->rule_of = xcalloc(pol->nrules + 1, sizeof *s->rule_of);
+	s->nix = 0;
+	for (size_t i = 0; i < pol->nrules; i++) {
+		size_t a = s->start[f][i], b = s->start[f][i + 1];
+		bool meets = !cover;
+		for (size_t m = a; m < b && !meets; m++)
+			meets = rindex_first_meets(cover, &s->prods[f].v[m], ALL_ACTIONS, 0, ncover) < ncover;
+		if (!meets)
+			continue;
+		rr[s->nix] = (struct rindex_rule){ s->prods[f].v + a, b - a, pol->rules[i].action, b - a > 1 };
+		s->rule_of[s->nix++] = (unsigned)i;
+	}
+	s->ix = rindex_build(rr, s->nix);
+	free(rr);
+}
+
+static void side_free(struct side *s)
+{
+	for (int f = 0; f < 2; f++) {
+		free(s->prods[f].v);
+		free(s->start[f]);
+	}
+	rindex_free(s->ix);
+	free(s->rule_of);
+	arena_free(s->ar);
+}
+
+/* ---- aligning the rule lists ------------------------------------------------ */
+
+static bool same_rule(const struct ir_rule *a, const struct ir_rule *b)
+{
+	struct decision x = { a->action, a->action == ACT_ALLOW ? a->dscp : -1, a->log };
+	struct decision y = { b->action, b->action == ACT_ALLOW ? b->dscp : -1, b->log };
+	return decision_equal(x, y) && a->proto == b->proto && !a->unenforceable == !b->unenforceable &&
+	       ivset_equal(a->src4, b->src4) && ivset_equal(a->src6, b->src6) &&
+	       ivset_equal(a->dst4, b->dst4) && ivset_equal(a->dst6, b->dst6) &&
+	       ivset_equal(a->sport, b->sport) && ivset_equal(a->dport, b->dport) &&
+	       ivset_equal(a->types, b->types);
+}
+
+static uint64_t rule_hash(const struct ir_rule *r)
+{
+	uint64_t h = (uint64_t)r->action * 31 + (uint64_t)(r->proto + 1);
+	h = h * 1000003 + (uint64_t)(r->action == ACT_ALLOW ? r->dscp + 1 : 0) * 2 + r->log;
+	const struct ivset *sets[] = { &r->src4, &r->src6, &r->dst4, &r->dst6, &r->sport, &r->dport, &r->types };
+	for (size_t i = 0; i < ARRAY_LEN(sets); i++)
+		h = h * 0x9E3779B97F4A7C15u ^ ivset_hash(*sets[i]);
+	return h ? h : 1;
+}
+
+struct align {
+	const struct ir_policy *a, *b;
+	uint64_t *ha, *hb;
+	long *match_a;			/* per old rule: its new partner, or -1 */
+	long *match_b;
+	/* scratch for the unique keys of one range */
+	uint64_t *key;
+	long *cnt_a, *cnt_b, *pos_a, *pos_b;
+	size_t cap;
+};
+
+static size_t key_slot(const struct align *al, uint64_t h)
+{
+	size_t i = (size_t)(h * 0x9E3779B97F4A7C15u >> 20) & (al->cap - 1);
+	while (al->key[i] && al->key[i] != h)
+		i = (i + 1) & (al->cap - 1);
+	return i;
+}
+
+static void pair(struct align *al, size_t i, size_t j)
+{
+	al->match_a[i] = (long)j;
+	al->match_b[j] = (long)i;
+}
+
+/* Patience alignment of a[al, ah) with b[bl, bh): equal ends are paired,
+ * then the rules that occur once on each side are anchors, the longest
+ * run of them in the same order on both sides is paired, and the ranges
+ * between anchors are aligned the same way. Any common subsequence is
+ * correct (diff.h); this one finds the rules a reviewer sees as unchanged
+ * where one edit, a move or a few scattered edits are all that changed. */
+static void align_range(struct align *al, size_t a_lo, size_t a_hi, size_t b_lo, size_t b_hi)
+{
+	for (;;) {
+		while (a_lo < a_hi && b_lo < b_hi && al->ha[a_lo] == al->hb[b_lo] &&
+		       same_rule(&al->a->rules[a_lo], &al->b->rules[b_lo]))
+			pair(al, a_lo++, b_lo++);
+		while (a_lo < a_hi && b_lo < b_hi && al->ha[a_hi - 1] == al->hb[b_hi - 1] &&
+		       same_rule(&al->a->rules[a_hi - 1], &al->b->rules[b_hi - 1]))
+			pair(al, --a_hi, --b_hi);
+		if (a_lo == a_hi || b_lo == b_hi)
+			return;
+		size_t need = 64;
+		while (need < 2 * ((a_hi - a_lo) + (b_hi - b_lo)))
+			need *= 2;
+		if (need > al->cap) {
+			al->cap = need;
+			free(al->key);
+			free(al->cnt_a);
+			free(al->cnt_b);
+			free(al->pos_a);
+			free(al->pos_b);
+			al->key = xcalloc(need, sizeof *al->key);
+			al->cnt_a = xcalloc(need, sizeof *al->cnt_a);
+			al->cnt_b = xcalloc(need, sizeof *al->cnt_b);
+			al->pos_a = xcalloc(need, sizeof *al->pos_a);
+			al->pos_b = xcalloc(need, sizeof *al->pos_b);
+		}
+		size_t used_cap = al->cap;
+		memset(al->key, 0, used_cap * sizeof *al->key);
+		memset(al->cnt_a, 0, used_cap * sizeof *al->cnt_a);
+		memset(al->cnt_b, 0, used_cap * sizeof *al->cnt_b);
+		for (size_t i = a_lo; i < a_hi; i++) {
+			size_t k = key_slot(al, al->ha[i]);
+			al->key[k] = al->ha[i];
+			al->cnt_a[k]++;
+			al->pos_a[k] = (long)i;
+		}
+		for (size_t j = b_lo; j < b_hi; j++) {
+			size_t k = key_slot(al, al->hb[j]);
+			al->key[k] = al->hb[j];
+			al->cnt_b[k]++;
+			al->pos_b[k] = (long)j;
+		}
+		/* anchors in old order, then the longest increasing run of their
+		 * new positions (patience sorting) */
+		size_t na = 0;
+		long *anc = xcalloc(a_hi - a_lo + 1, sizeof *anc);
+		for (size_t i = a_lo; i < a_hi; i++) {
+			size_t k = key_slot(al, al->ha[i]);
+			if (al->cnt_a[k] == 1 && al->cnt_b[k] == 1 &&
+			    same_rule(&al->a->rules[i], &al->b->rules[al->pos_b[k]]))
+				anc[na++] = (long)i;
+		}
+		if (na == 0) {
+			free(anc);
+			return;
+		}
+		long *tail = xcalloc(na + 1, sizeof *tail);	/* index into anc */
+		long *prev = xcalloc(na + 1, sizeof *prev);
+		size_t len = 0;
+		for (size_t x = 0; x < na; x++) {
+			long bx = al->pos_b[key_slot(al, al->ha[anc[x]])];
+			size_t lo = 0, hi = len;
+			while (lo < hi) {
+				size_t m = (lo + hi) / 2;
+				long bm = al->pos_b[key_slot(al, al->ha[anc[tail[m]]])];
+				if (bm < bx)
+					lo = m + 1;
+				else
+					hi = m;
+			}
+			prev[x] = lo ? tail[lo - 1] : -1;
+			tail[lo] = (long)x;
+			if (lo == len)
+				len++;
+		}
+		/* the run, backwards, as pairs; then the gaps between them */
+		size_t nrun = len;
+		long *run_a = xcalloc(nrun + 1, sizeof *run_a), *run_b = xcalloc(nrun + 1, sizeof *run_b);
+		for (long x = tail[len - 1], k = (long)nrun - 1; x >= 0; x = prev[x], k--) {
+			run_a[k] = anc[x];
+			run_b[k] = al->pos_b[key_slot(al, al->ha[anc[x]])];
+		}
+		free(anc);
+		free(tail);
+		free(prev);
+		for (size_t k = 0; k < nrun; k++)
+			pair(al, (size_t)run_a[k], (size_t)run_b[k]);
+		size_t pa = a_lo, pb = b_lo;
+		for (size_t k = 0; k < nrun; k++) {
+			align_range(al, pa, (size_t)run_a[k], pb, (size_t)run_b[k]);
+			pa = (size_t)run_a[k] + 1;
+			pb = (size_t)run_b[k] + 1;
+		}
+		free(run_a);
+		free(run_b);
+		a_lo = pa;
+		b_lo = pb;	/* the last gap: round again, without recursion */
+	}
+}
+
+/* ---- classifying packets by the rule that decides them ------------------------ */
+
+struct piece {
+	struct prod p;
+	long rule;			/* -1: the default */
+};
+
+struct pieces {
+	struct piece *v;
+	size_t n, cap;
+};
+
+static void pieces_push(struct pieces *ps, const struct prod *p, long rule)
+{
+	if (ps->n == ps->cap) {
+		ps->cap = ps->cap ? 2 * ps->cap : 16;
+		ps->v = xrealloc(ps->v, ps->cap * sizeof *ps->v);
+	}
+	ps->v[ps->n++] = (struct piece){ *p, rule };
+}
+
+/* q cut into the parts each rule of the side (or its default) decides,
+ * first match first. False when the pieces outgrow DIFF_MAX_PIECES. */
+static bool classify(const struct side *s, int f, const struct prod *q, struct arena *ar,
+		     struct pieces *out)
+{
+	struct pieces work = { 0 };	/* rule: where in the index the search resumes */
+	pieces_push(&work, q, 0);
+	bool ok = true;
+	while (work.n && ok) {
+		struct piece w = work.v[--work.n];
+		unsigned at = rindex_first_meets(s->ix, &w.p, ALL_ACTIONS, (unsigned)w.rule, s->nix);
+		if (at >= s->nix) {
+			pieces_push(out, &w.p, -1);
+			continue;
+		}
+		unsigned k = s->rule_of[at];
+		struct region rest = { 0 };
+		region_push(&rest, &w.p);
+		for (size_t m = s->start[f][k]; m < s->start[f][k + 1] && ok; m++) {
+			struct prod x;
+			if (prod_intersect(ar, &w.p, &s->prods[f].v[m], &x))
+				pieces_push(out, &x, k);
+			ok = region_subtract(&rest, &s->prods[f].v[m], DIFF_MAX_PIECES);
+		}
+		for (size_t m = 0; m < rest.n && ok; m++) {
+			struct prod kept = prod_keep(ar, &rest.v[m]);
+			pieces_push(&work, &kept, (long)at + 1);
+		}
+		region_free(&rest);
+		ok = ok && out->n + work.n <= DIFF_MAX_PIECES;
+	}
+	free(work.v);
+	return ok;
+}
+
+/* ---- the changes ---------------------------------------------------------------- */
+
+struct ctx {
+	struct side old, new;
+	struct diff_result *res;
+	/* per (family, old rule + 1, new rule + 1): its change + 1 */
+	uint64_t *gkey;
+	size_t *gval, gcap;
+	struct prods *gprods;		/* per change, while collecting */
+};
+
+static uint64_t group_key(int f, long o, long n)
+{
+	return ((uint64_t)(o + 2) << 33) ^ ((uint64_t)(n + 2) << 1) ^ (uint64_t)f;
+}
+
+static size_t group_slot(const struct ctx *c, uint64_t k)
+{
+	size_t i = (size_t)(k * 0x9E3779B97F4A7C15u >> 17) & (c->gcap - 1);
+	while (c->gkey[i] && c->gkey[i] != k)
+		i = (i + 1) & (c->gcap - 1);
+	return i;
+}
+
+static void add_change(struct ctx *c, int f, long o, long n, const struct prod *p)
+{
+	struct diff_result *r = c->res;
+	if (2 * (r->n + 1) > c->gcap) {
+		size_t old = c->gcap;
+		uint64_t *ok = c->gkey;
+		size_t *ov = c->gval;
+		c->gcap = old ? 2 * old : 256;
+		c->gkey = xcalloc(c->gcap, sizeof *c->gkey);
+		c->gval = xcalloc(c->gcap, sizeof *c->gval);
+		for (size_t i = 0; i < old; i++)
+			if (ok[i]) {
+				size_t s = group_slot(c, ok[i]);
+				c->gkey[s] = ok[i];
+				c->gval[s] = ov[i];
+			}
+		free(ok);
+		free(ov);
+	}
+	uint64_t k = group_key(f, o, n);
+	size_t s = group_slot(c, k);
+	if (!c->gkey[s]) {
+		c->gkey[s] = k;
+		r->v = xrealloc(r->v, (r->n + 1) * sizeof *r->v);
+		c->gprods = xrealloc(c->gprods, (r->n + 1) * sizeof *c->gprods);
+		c->gprods[r->n] = (struct prods){ 0 };
+		struct diff_change *ch = &r->v[r->n];
+		memset(ch, 0, sizeof *ch);
+		ch->family = f ? 6 : 4;
+		ch->old_rule = o >= 0 ? &c->old.pol->rules[o] : NULL;
+		ch->new_rule = n >= 0 ? &c->new.pol->rules[n] : NULL;
+		ch->old_dec = decision_of(c->old.pol, ch->old_rule);
+		ch->new_dec = decision_of(c->new.pol, ch->new_rule);
+		ch->kind = kind_of(ch->old_dec, ch->new_dec);
+		c->gval[s] = ++r->n;
+	}
+	struct prod kept = prod_keep(r->ar, p);
+	prods_push(&c->gprods[c->gval[s] - 1], &kept);
+}
+
+/* One part of the space the unaligned rules cover: its pieces on each
+ * side, paired where they meet and decide differently. */
+static bool compare_part(struct ctx *c, int f, const struct prod *q, struct arena *ar)
+{
+	struct pieces po = { 0 }, pn = { 0 };
+	bool ok = classify(&c->old, f, q, ar, &po) && classify(&c->new, f, q, ar, &pn);
+	for (size_t i = 0; ok && i < po.n; i++) {
+		struct decision d_old = decision_of(c->old.pol, po.v[i].rule >= 0 ? &c->old.pol->rules[po.v[i].rule] : NULL);
+		for (size_t j = 0; j < pn.n; j++) {
+			const struct ir_rule *nr = pn.v[j].rule >= 0 ? &c->new.pol->rules[pn.v[j].rule] : NULL;
+			if (decision_equal(d_old, decision_of(c->new.pol, nr)))
+				continue;
+			struct prod x;
+			if (prod_intersect(ar, &po.v[i].p, &pn.v[j].p, &x))
+				add_change(c, f, po.v[i].rule, pn.v[j].rule, &x);
+		}
+	}
+	free(po.v);
+	free(pn.v);
+	return ok;
+}
+
+struct earlier {
+	unsigned *v;
+	size_t n, cap;
+};
+
+static bool collect(unsigned rule, void *arg)
+{
+	struct earlier *e = arg;
+	if (e->n == e->cap) {
+		e->cap = e->cap ? 2 * e->cap : 16;
+		e->v = xrealloc(e->v, e->cap * sizeof *e->v);
+	}
+	e->v[e->n++] = rule;
+	return true;
+}
+
+/* The products of family f that the difference lies within (diff.h), cut
+ * disjoint, each compared. */
+static bool compare_family(struct ctx *c, int f, const struct align *al, bool defaults_differ)
+{
+	struct prods cover = { 0 };
+	struct iv addr[3];
+	if (defaults_differ) {
+		for (int k = 0; k < 3; k++) {
+			struct prod p;
+			class_prod(k, family_max(f), &addr[k], &p);
+			prods_push(&cover, &p);
+		}
+	} else {
+		for (size_t i = 0; i < c->old.pol->nrules; i++)
+			if (al->match_a[i] < 0)
+				for (size_t m = c->old.start[f][i]; m < c->old.start[f][i + 1]; m++)
+					prods_push(&cover, &c->old.prods[f].v[m]);
+		for (size_t j = 0; j < c->new.pol->nrules; j++)
+			if (al->match_b[j] < 0)
+				for (size_t m = c->new.start[f][j]; m < c->new.start[f][j + 1]; m++)
+					prods_push(&cover, &c->new.prods[f].v[m]);
+	}
+	struct rindex_rule *rr = xcalloc(cover.n + 1, sizeof *rr);
+	for (size_t i = 0; i < cover.n; i++)
+		rr[i] = (struct rindex_rule){ &cover.v[i], 1, ACT_ALLOW, false };
+	struct rindex *ix = rindex_build(rr, cover.n);
+	side_index(&c->old, f, defaults_differ ? NULL : ix, (unsigned)cover.n);
+	side_index(&c->new, f, defaults_differ ? NULL : ix, (unsigned)cover.n);
+	struct earlier e = { 0 };
+	bool ok = true;
+	for (size_t i = 0; i < cover.n && ok; i++) {
+		struct arena *ar = arena_new();	/* this part's work */
+		struct region part = { 0 };
+		region_push(&part, &cover.v[i]);
+		e.n = 0;
+		rindex_meets(ix, &cover.v[i], 0, (unsigned)i, collect, &e);
+		for (size_t k = 0; k < e.n && ok && part.n; k++)
+			ok = region_subtract(&part, &cover.v[e.v[k]], DIFF_MAX_PIECES);
+		for (size_t m = 0; m < part.n && ok; m++)
+			ok = compare_part(c, f, &part.v[m], ar);
+		region_free(&part);
+		arena_free(ar);
+	}
+	free(e.v);
+	rindex_free(ix);
+	free(rr);
+	free(cover.v);
+	return ok;
+}
+
+/* ---- merging and witnesses --------------------------------------------------------- */
+
+/* x and y as one product, when they differ in one dimension at most. */
+static bool merge_two(struct arena *a, struct prod *x, const struct prod *y)
+{
+	int differ = -1;
+	for (int d = 0; d < PS_DIMS; d++)
+		if (!ivset_equal(prod_dim(x, d), prod_dim(y, d))) {
+			if (differ >= 0)
+				return false;
+			differ = d;
+		}
+	if (differ >= 0) {
+		struct ivset u = ivset_union(a, prod_dim(x, differ), prod_dim(y, differ));
+		prod_set_dim(x, differ, u);
+	}
+	return true;
+}
+
+#define MERGE_MAX 512	/* products of one change merged pairwise */
+
+static void merge_products(struct arena *a, struct prods *ps)
+{
+	if (ps->n > MERGE_MAX)
+		return;
+	for (bool again = true; again;) {
+		again = false;
+		for (size_t i = 0; i < ps->n; i++)
+			for (size_t j = i + 1; j < ps->n; j++)
+				if (merge_two(a, &ps->v[i], &ps->v[j])) {
+					ps->v[j] = ps->v[--ps->n];
+					j--;
+					again = true;
+				}
+	}
+}
+
+/* A packet of p that reads well: TCP, then UDP, where the product has
+ * them, source port 40000 where it allows, else its lowest values. */
+static void witness(const struct prod *p, int family, struct packet *out)
+{
+	struct box b;
+	prod_first_box(p, &b);
+	static const int prefer[] = { 6, 17, 1, 58 };
+	struct ivset protos = prod_dim(p, PS_PROTO);
+	for (size_t i = 0; i < ARRAY_LEN(prefer); i++)
+		if (ivset_contains(protos, (u128)prefer[i]) && !(prefer[i] == 1 && family == 6) &&
+		    !(prefer[i] == 58 && family == 4)) {
+			b.d[PS_PROTO].lo = b.d[PS_PROTO].hi = (u128)prefer[i];
+			break;
+		}
+	if (ivset_contains(prod_dim(p, PS_SPORT), 40000))
+		b.d[PS_SPORT].lo = b.d[PS_SPORT].hi = 40000;
+	box_sample(&b, family, out);
+}
+
+static void finish(struct ctx *c)
+{
+	struct diff_result *r = c->res;
+	for (size_t i = 0; i < r->n; i++) {
+		struct diff_change *ch = &r->v[i];
+		struct prods *ps = &c->gprods[i];
+		merge_products(r->ar, ps);
+		ch->p = arena_alloc(r->ar, ps->n * sizeof *ch->p);
+		memcpy(ch->p, ps->v, ps->n * sizeof *ch->p);
+		ch->n = ps->n;
+		free(ps->v);
+		witness(&ch->p[0], ch->family, &ch->witness);
+		/* the claim, checked by the evaluator itself: a wrong one is a
+		 * bug to stop at, never an answer to print */
+		struct verdict vo = eval_packet(c->old.pol, &ch->witness);
+		struct verdict vn = eval_packet(c->new.pol, &ch->witness);
+		if (vo.rule != ch->old_rule || vn.rule != ch->new_rule) {
+			fprintf(stderr, "portc: internal error: a diff witness is not decided as claimed\n");
+			abort();
+		}
+		r->count[ch->kind]++;
+	}
+	free(c->gprods);
+	c->gprods = NULL;
+}
+
+static int cmp_change(const void *a, const void *b)
+{
+	const struct diff_change *x = a, *y = b;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	/* in new-rule order, the default last; then the old rule's */
+	long xn = x->new_rule ? (long)x->new_rule->index : LONG_MAX;
+	long yn = y->new_rule ? (long)y->new_rule->index : LONG_MAX;
+	if (xn != yn)
+		return xn < yn ? -1 : 1;
+	long xo = x->old_rule ? (long)x->old_rule->index : LONG_MAX;
+	long yo = y->old_rule ? (long)y->old_rule->index : LONG_MAX;
+	if (xo != yo)
+		return xo < yo ? -1 : 1;
+	return x->family - y->family;
+}
+
+bool diff_policies(const struct ir_policy *old, const struct ir_policy *new, struct diff_result *out)
+{
+	memset(out, 0, sizeof *out);
+	out->ar = arena_new();
+	struct ctx c = { .res = out };
+	side_init(&c.old, old);
+	side_init(&c.new, new);
+	struct align al = { .a = old, .b = new };
+	al.ha = xcalloc(old->nrules + 1, sizeof *al.ha);
+	al.hb = xcalloc(new->nrules + 1, sizeof *al.hb);
+	al.match_a = xcalloc(old->nrules + 1, sizeof *al.match_a);
+	al.match_b = xcalloc(new->nrules + 1, sizeof *al.match_b);
+	for (size_t i = 0; i < old->nrules; i++) {
+		al.ha[i] = rule_hash(&old->rules[i]);
+		al.match_a[i] = -1;
+	}
+	for (size_t j = 0; j < new->nrules; j++) {
+		al.hb[j] = rule_hash(&new->rules[j]);
+		al.match_b[j] = -1;
+	}
+	align_range(&al, 0, old->nrules, 0, new->nrules);
+	for (size_t i = 0; i < old->nrules; i++)
+		out->aligned += al.match_a[i] >= 0;
+	out->unaligned_old = old->nrules - out->aligned;
+	out->unaligned_new = new->nrules - out->aligned;
+	bool defaults_differ = !decision_equal(decision_of(old, NULL), decision_of(new, NULL));
+	bool ok = true;
+	for (int f = 0; f < 2 && ok; f++)
+		ok = compare_family(&c, f, &al, defaults_differ);
+	if (ok) {
+		finish(&c);
+		if (out->n > 1)
+			qsort(out->v, out->n, sizeof *out->v, cmp_change);
+	} else {
+		for (size_t i = 0; i < out->n; i++)
+			free(c.gprods[i].v);
+		free(c.gprods);
+		out->too_large = true;
+	}
+	free(al.ha);
+	free(al.hb);
+	free(al.match_a);
+	free(al.match_b);
+	free(al.key);
+	free(al.cnt_a);
+	free(al.cnt_b);
+	free(al.pos_a);
+	free(al.pos_b);
+	free(c.gkey);
+	free(c.gval);
+	side_free(&c.old);
+	side_free(&c.new);
+	return ok;
+}
+
+void diff_free(struct diff_result *r)
+{
+	free(r->v);
+	arena_free(r->ar);
+	memset(r, 0, sizeof *r);
+}
+
+/* ---- text ------------------------------------------------------------------------ */
+
+static void put_protos(struct strbuf *sb, struct ivset s)
+{
+	for (size_t i = 0; i < s.n; i++) {
+		if (i)
+			sb_puts(sb, ", ");
+		const char *name = s.v[i].lo == s.v[i].hi ? proto_name((int)s.v[i].lo) : NULL;
+		if (name)
+			sb_puts(sb, name);
+		else if (s.v[i].lo == s.v[i].hi)
+			sb_printf(sb, "proto %u", (unsigned)s.v[i].lo);
+		else
+			sb_printf(sb, "proto %u-%u", (unsigned)s.v[i].lo, (unsigned)s.v[i].hi);
+	}
+}
+
+static void put_addrs(struct strbuf *sb, int family, struct ivset s)
+{
+	if (ivset_is_range(s, 0, family == 4 ? V4_MAX : U128_MAX)) {
+		sb_puts(sb, "any");
+		return;
+	}
+	struct strbuf t = { 0 };
+	sb_init(&t);
+	unsigned n = ir_put_prefixes(&t, family, s, ", ");
+	if (n > 1)
+		sb_printf(sb, "{ %s }", t.s);
+	else
+		sb_puts(sb, t.s);
+	sb_free(&t);
+}
+
+static void put_ranges(struct strbuf *sb, const char *what, struct ivset s, u128 max)
+{
+	if (ivset_is_range(s, 0, max))
+		return;
+	sb_printf(sb, " %s ", what);
+	for (size_t i = 0; i < s.n; i++) {
+		if (i)
+			sb_puts(sb, ", ");
+		sb_put_uint(sb, (unsigned)s.v[i].lo);
+		if (s.v[i].hi != s.v[i].lo) {
+			sb_putc(sb, '-');
+			sb_put_uint(sb, (unsigned)s.v[i].hi);
+		}
+	}
+}
+
+void diff_put_prod(struct strbuf *sb, int family, const struct prod *p)
+{
+	struct ivset protos = prod_dim(p, PS_PROTO);
+	bool ported = true, typed = true;
+	for (size_t i = 0; i < protos.n; i++)
+		for (u128 v = protos.v[i].lo; v <= protos.v[i].hi; v++) {
+			ported &= ir_has_ports((int)v);
+			typed &= ir_has_types((int)v);
+		}
+	put_protos(sb, protos);
+	sb_putc(sb, ' ');
+	put_addrs(sb, family, prod_dim(p, PS_SRC));
+	if (ported)
+		put_ranges(sb, "sport", prod_dim(p, PS_SPORT), 65535);
+	sb_puts(sb, " -> ");
+	put_addrs(sb, family, prod_dim(p, PS_DST));
+	if (ported)
+		put_ranges(sb, "dport", prod_dim(p, PS_DPORT), 65535);
+	if (typed)
+		put_ranges(sb, "type", prod_dim(p, PS_TYPE), 255);
+}
