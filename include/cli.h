@@ -37,6 +37,8 @@ struct cli_opts {
 	bool all;			/* query --all */
 	bool brute_force;		/* lint --brute-force: the pairwise oracle */
 	const char *fail_on;		/* diff --fail-on */
+	const char *git;		/* diff --git REV */
+	const char *shown_dir, *shown_as;	/* unit_opts' (diff --git) */
 	bool collect_diags;		/* the command prints diagnostics itself */
 	int argc;			/* operands after the options */
 	char **argv;

@@ -27,6 +27,9 @@ json_t *json_uri(const char *path);
 const char *diag_level_text(enum diag_level l);
 const char *diag_rule_name(const struct diag_record *r);
 json_t *loc_json(struct loc l);
+/* A SARIF location: file and region, with a message and an id when given
+ * (msg NULL, id -1: neither). */
+json_t *sarif_location(struct loc l, const char *msg, int id);
 json_t *witness_json(const struct diag_record *r);
 json_t *finding_json(const struct diag_record *r);
 

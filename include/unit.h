@@ -23,6 +23,10 @@ struct unit_opts {
 	struct define *defines;		/* -D, in order; a name at most once (main.c) */
 	size_t ndefines;
 	bool require_params;		/* a parameter without value is an error */
+	/* files under shown_dir are named shown_as + the rest of their path in
+	 * diagnostics and outputs (diff --git: a tree checked out in a
+	 * temporary directory, shown as "REV:path") */
+	const char *shown_dir, *shown_as;
 };
 
 struct unit {

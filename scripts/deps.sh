@@ -39,6 +39,8 @@ python3:cmd:python3
 python3-jsonschema:f:/usr/lib/python3/dist-packages/jsonschema/__init__.py
 valgrind:cmd:valgrind
 patch:cmd:patch
+git:cmd:git
+tar:cmd:tar
 "
 
 # Needed by `make bench` only: DPDK's rte_acl, the classifier the matching

@@ -18,23 +18,6 @@
 
 /* ---- SARIF ---------------------------------------------------------------- */
 
-static json_t *sarif_location(struct loc l, const char *msg, int id)
-{
-	json_t *region = json_pack("{s:i, s:i}", "startLine", (json_int_t)l.line,
-				   "startColumn", (json_int_t)l.col);
-	if (l.end_line >= l.line && l.end_col > 0) {
-		json_object_set_new(region, "endLine", json_integer(l.end_line));
-		json_object_set_new(region, "endColumn", json_integer(l.end_col));
-	}
-	json_t *o = json_pack("{s:{s:{s:o}, s:o}}", "physicalLocation", "artifactLocation", "uri",
-			      json_uri(l.src->name), "region", region);
-	if (msg)
-		json_object_set_new(o, "message", json_pack("{s:o}", "text", json_text(msg)));
-	if (id >= 0)
-		json_object_set_new(o, "id", json_integer(id));
-	return o;
-}
-
 static json_t *sarif_rules(void)
 {
 	json_t *rules = json_array();

@@ -20,6 +20,8 @@ int driver_run(struct unit *u, struct diag *d, const struct cli_opts *o, const c
 		.defines = (struct define *)o->defines,
 		.ndefines = o->ndefines,
 		.require_params = require_params,
+		.shown_dir = o->shown_dir,
+		.shown_as = o->shown_as,
 	};
 	unit_init(u, d, &uo);
 	/* with collect_diags the caller prints them (lint's JSON and SARIF) */

@@ -228,6 +228,32 @@ static bool resolve_import(struct loader *l, struct node *imp, const char *impor
 	return ok;
 }
 
+/* The name path is shown by (unit_opts.shown_dir). */
+static const char *shown_name(struct unit *u, const char *path)
+{
+	const char *dir = u->opts.shown_dir;
+	size_t n = dir ? strlen(dir) : 0;
+	if (!n || strncmp(path, dir, n) != 0 || path[n] != '/')
+		return path;
+	struct strbuf sb = { 0 };
+	sb_init(&sb);
+	sb_printf(&sb, "%s%s", u->opts.shown_as, path + n + 1);
+	const char *name = arena_strdup(u->arena, sb.s);
+	sb_free(&sb);
+	return name;
+}
+
+/* The path a file shown as name was opened by: shown_name undone, so
+ * that its imports are found beside it. */
+static const char *opened_path(struct unit *u, const char *name)
+{
+	const char *as = u->opts.shown_as;
+	size_t n = as ? strlen(as) : 0;
+	if (!u->opts.shown_dir || !n || strncmp(name, as, n) != 0)
+		return name;
+	return arena_printf(u->arena, "%s/%s", u->opts.shown_dir, name + n);
+}
+
 static bool load_imports(struct loader *l, struct ast_file *f)
 {
 	bool ok = true;
@@ -236,7 +262,7 @@ static bool load_imports(struct loader *l, struct ast_file *f)
 		if (imp->kind != N_IMPORT)
 			continue;
 		const char *path;
-		if (!resolve_import(l, imp, f->src->name, &path)) {
+		if (!resolve_import(l, imp, opened_path(l->u, f->src->name), &path)) {
 			ok = false;
 			continue;
 		}
@@ -303,7 +329,7 @@ static bool load_file(struct loader *l, const char *path, struct node *via)
 		}
 		return false;
 	}
-	struct source *src = source_new(u->arena, path, realp, text, len);
+	struct source *src = source_new(u->arena, shown_name(u, path), realp, text, len);
 	free(text);
 	if (via)
 		via->u.import.target = src;

@@ -70,15 +70,18 @@ const struct cli_spec cli_commands[] = {
 	  "  --brute-force      compare every pair of rules, never sample (the slow oracle\n"
 	  "                     the fast engine is tested against; same findings)\n",
 	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_FORMAT | CLI_OPT_LINT, 1, -1 },
-	{ "diff", cmd_diff, "diff [options] OLD NEW",
+	{ "diff", cmd_diff, "diff [options] OLD NEW\n       portc diff [options] --git=REV FILE",
 	  "what a change does to traffic: every packet two policies decide differently,\n"
 	  "exactly (exit 0 alike, 1 different, 2 errors)",
 	  H_INCLUDE H_WARN
 	  "  -p POLICY          the policy to compare (needed when a file has several)\n"
-	  "  --format=text|json the changes as text (default) or one JSON document\n"
+	  "  --format=FORMAT    text (default), json, markdown (a pull request comment) or\n"
+	  "                     sarif (SARIF 2.1.0, located on the new rules)\n"
 	  "  --fail-on=KINDS    exit 1 only for these kinds of change, a comma list of\n"
-	  "                     opened, closed, remarked, other (default: any)\n",
-	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_FORMAT | CLI_OPT_DIFF, 2, 2 },
+	  "                     opened, closed, remarked, other (default: any)\n"
+	  "  --git=REV          OLD is FILE as of git revision REV (its tree, imports and\n"
+	  "                     all), NEW is FILE as it is\n",
+	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_FORMAT | CLI_OPT_DIFF, 1, 2 },
 	{ "query", cmd_query, "query [options] FILE PROTO SRC[:PORT] DST[:PORT]\n"
 	  "       portc query [options] --table TABLE.ptab PROTO SRC[:PORT] DST[:PORT]",
 	  "evaluate one packet against a policy (the reference semantics), or look it up\n"
@@ -161,7 +164,7 @@ static void no_command(const char *name)
 enum {
 	OPT_COLOR = 256, OPT_FORMAT, OPT_DUMP, OPT_CHECK, OPT_DIFF, OPT_HOOK, OPT_STATS,
 	OPT_TABLE, OPT_ICMP_TYPE, OPT_NO_NDP, OPT_BRUTE, OPT_ALL,
-	OPT_NO_LOOPBACK, OPT_LOOPBACK, OPT_PRIORITY, OPT_STATE, OPT_HOP_LIMIT, OPT_FAIL_ON,
+	OPT_NO_LOOPBACK, OPT_LOOPBACK, OPT_PRIORITY, OPT_STATE, OPT_HOP_LIMIT, OPT_FAIL_ON, OPT_GIT,
 };
 
 static bool parse_define(struct cli_opts *o, const char *arg)
@@ -220,6 +223,7 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		{ "hop-limit", required_argument, NULL, OPT_HOP_LIMIT },
 		{ "brute-force", no_argument, NULL, OPT_BRUTE },
 		{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+		{ "git", required_argument, NULL, OPT_GIT },
 		{ "output", required_argument, NULL, 'o' },
 		{ "target", required_argument, NULL, 't' },
 		{ "policy", required_argument, NULL, 'p' },
@@ -245,7 +249,7 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		case OPT_STATE: case OPT_HOP_LIMIT: case OPT_LOOPBACK: need = CLI_OPT_QUERY; break;
 		case OPT_STATS: need = CLI_OPT_TARGET | CLI_OPT_LINT; break;
 		case OPT_BRUTE: need = CLI_OPT_LINT; break;
-		case OPT_FAIL_ON: need = CLI_OPT_DIFF; break;
+		case OPT_FAIL_ON: case OPT_GIT: need = CLI_OPT_DIFF; break;
 		case OPT_FORMAT: need = CLI_OPT_FORMAT; break;
 		case OPT_DUMP: need = CLI_OPT_DUMP; break;
 		case OPT_CHECK: case OPT_DIFF: case 'w': need = CLI_OPT_FMT; break;
@@ -310,6 +314,7 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		case OPT_HOP_LIMIT: o->hop_limit = optarg; break;
 		case OPT_BRUTE: o->brute_force = true; break;
 		case OPT_FAIL_ON: o->fail_on = optarg; break;
+		case OPT_GIT: o->git = optarg; break;
 		case OPT_FORMAT: o->format = optarg; break;
 		case OPT_DUMP: o->dump = optarg; break;
 		case OPT_CHECK: o->check_only = true; break;

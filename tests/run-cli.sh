@@ -180,5 +180,47 @@ has "diff with an error in NEW" "$tmp/out" 'bad.pol:1:56: error: port 99999'
 expect "diff with NEW missing" 2 $?
 "$P" diff --format=yaml "$d/change-old.pol" "$d/change-new.pol" >"$tmp/out" 2>&1
 expect "diff --format=yaml" 2 $?
+
+# portc diff --git=REV FILE: FILE and its imports as of REV, against now
+if command -v git >/dev/null 2>&1 && command -v tar >/dev/null 2>&1; then
+	g=$tmp/repo
+	mkdir -p "$g/pol" "$g/lib" "$tmp/gtmp"
+	printf 'network site = { 198.18.0.0/24 };\n' >"$g/lib/nets.pol"
+	printf 'import "../lib/nets.pol";\npolicy p {\n    default deny;\n    allow site -> 192.0.2.1 tcp 443 "web";\n}\n' >"$g/pol/site.pol"
+	(cd "$g" && git init -q && git add -A &&
+		git -c user.email=t@example.com -c user.name=t commit -qm one) >/dev/null 2>&1
+	(cd "$g" && TMPDIR=$tmp/gtmp "$P" diff --git=HEAD pol/site.pol) >"$tmp/out" 2>&1
+	expect "diff --git=HEAD, nothing changed" 0 $?
+	sed -i 's|/24|/23|' "$g/lib/nets.pol"	# only the import changes
+	(cd "$g" && TMPDIR=$tmp/gtmp "$P" diff --git=HEAD pol/site.pol) >"$tmp/out" 2>&1
+	expect "diff --git=HEAD, an import changed" 1 $?
+	has "diff --git names the old side REV:PATH" "$tmp/out" '^HEAD:pol/site.pol -> pol/site.pol'
+	has "diff --git finds the change" "$tmp/out" '^    tcp 198.18.1.0/24 -> 192.0.2.1/32 dport 443$'
+	(cd "$g" && TMPDIR=$tmp/gtmp "$P" diff --git=--output=$tmp/x pol/site.pol) >"$tmp/out" 2>&1
+	expect "diff --git with a revision like an option" 2 $?
+	n=$((n + 1))
+	[ ! -e "$tmp/x" ] || { echo "FAIL: diff --git passed a revision to git as an option"; fail=$((fail + 1)); }
+	(cd "$g" && TMPDIR=$tmp/gtmp "$P" diff --git=HEAD pol/none.pol) >"$tmp/out" 2>&1
+	expect "diff --git of a file git does not have" 2 $?
+	cp "$g/pol/site.pol" "$tmp/outside.pol"
+	TMPDIR=$tmp/gtmp "$P" diff --git=HEAD "$tmp/outside.pol" >"$tmp/out" 2>&1
+	expect "diff --git outside a work tree" 2 $?
+	has "diff --git outside a work tree" "$tmp/out" "is not in a git work tree"
+	n=$((n + 1))
+	[ -z "$(ls "$tmp/gtmp")" ] || { echo "FAIL: diff --git left $(ls "$tmp/gtmp") behind"; fail=$((fail + 1)); }
+	# contrib/git/pre-commit: fails a commit that newly allows traffic
+	hook=$(pwd)/contrib/git/pre-commit
+	sed -i 's/tcp 443/tcp 443, 8443/' "$g/pol/site.pol"
+	(cd "$g" && git add -A && PORTC=$P sh "$hook") >"$tmp/out" 2>&1
+	expect "pre-commit on a change that opens a port" 1 $?
+	has "pre-commit shows the change" "$tmp/out" 'dport 8443'
+	(cd "$g" && git -c user.email=t@example.com -c user.name=t commit -qm two --no-verify) >/dev/null 2>&1
+	sed -i 's/allow site/deny site/' "$g/pol/site.pol"
+	(cd "$g" && git add -A && PORTC=$P sh "$hook") >"$tmp/out" 2>&1
+	expect "pre-commit on a change that only closes" 0 $?
+	has "pre-commit shows what closes" "$tmp/out" 'closed: allow -> deny'
+else
+	echo "cli: SKIP: diff --git needs git and tar (apt-get install git tar)"
+fi
 echo "cli: $n checks, $fail failed"
 [ $fail = 0 ]

@@ -313,7 +313,43 @@ def compare(old_text, new_text, why, expect_equal=None):
             fail("%s: text output has %d changes, JSON %d" % (why, len(located), len(doc["changes"])))
 
 
+GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
+FORMATS = {"text": "txt", "json": "json", "markdown": "md", "sarif": "sarif"}
+
+
+def golden():
+    """Each golden pair in each format, against its reviewed output
+    (PORTC_DIFF_REGEN=1 rewrites them); SARIF against the 2.1.0 schema."""
+    regen = os.environ.get("PORTC_DIFF_REGEN") == "1"
+    schema = None
+    try:
+        import jsonschema
+        here = os.path.dirname(os.path.abspath(__file__))
+        schema = json.load(open(os.path.join(here, "..", "sarif", "sarif-schema-2.1.0.json")))
+    except ImportError:
+        print("diff: the SARIF schema check needs python3-jsonschema: skipped")
+    n = 0
+    for name in sorted(f[:-len("-old.pol")] for f in os.listdir(GOLDEN) if f.endswith("-old.pol")):
+        old = os.path.relpath(os.path.join(GOLDEN, name + "-old.pol"))
+        new = os.path.relpath(os.path.join(GOLDEN, name + "-new.pol"))
+        for fmt, ext in FORMATS.items():
+            n += 1
+            r = run([PORTC, "diff", "--format=" + fmt, old, new])
+            want_path = os.path.join(GOLDEN, "%s.%s" % (name, ext))
+            if regen:
+                open(want_path, "w").write(r.stdout)
+            want = open(want_path).read() if os.path.exists(want_path) else None
+            if r.stdout != want:
+                fail("golden %s (%s): output differs from %s" % (name, fmt, want_path))
+            if r.returncode != 1:
+                fail("golden %s (%s): exit %d" % (name, fmt, r.returncode))
+            if fmt == "sarif" and schema:
+                jsonschema.validate(json.loads(r.stdout), schema)
+    print("diff: %d golden outputs compared" % n)
+
+
 def main():
+    golden()
     rng = random.Random(20261202)
     for case in range(CASES):
         pol = gen_policy(rng)
