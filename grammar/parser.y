@@ -240,7 +240,7 @@ static void bad_option(struct parse_ctx *ctx, const char *word, struct loc loc)
 %token IMPORT "import" NETWORK "network" HOST "host" PORTS "ports" SERVICE "service"
 %token QOS "qos" DSCP "dscp" PARAM "param" RULESET "ruleset" POLICY "policy"
 %token DEFAULT "default" ALLOW "allow" DENY "deny" REJECT "reject" LOG "log"
-%token STATELESS "stateless" SPORT "sport" USE "use" EXCEPT "except"
+%token STATELESS "stateless" SPORT "sport" USE "use" EXCEPT "except" EXPECT "expect"
 %token ANY "any" ANY4 "any4" ANY6 "any6" DOMAIN "domain" UNRESOLVED "unresolved"
 %token TCP "tcp" UDP "udp" ICMP "icmp" ICMPV6 "icmpv6" PROTO "proto" TYPE "type"
 %token ARROW "->" BIARROW "<->"
@@ -252,7 +252,7 @@ static void bad_option(struct parse_ctx *ctx, const char *word, struct loc loc)
 %precedence ID
 %precedence NUM
 
-%type <node> item import def param ruleset policy stmt rule
+%type <node> item import def param ruleset policy stmt rule expectation
 %type <node> net_expr net_term net_atom net_group net_elems
 %type <node> port_list port_item svc_list svc_list_p svc_item svc_proto_item type_val dscp_val
 %type <node> qos_value formal arg arg_value
@@ -260,6 +260,7 @@ static void bad_option(struct parse_ctx *ctx, const char *word, struct loc loc)
 %type <list> body rule_opts formals formals_opt args args_opt
 %type <tok> hint_ports
 %type <act> action
+%type <flag> expect_verdict
 %type <flag> log_opt arrow comma_opt
 
 %%
@@ -286,6 +287,10 @@ item
 	| policy
 	| rule				{
 		parse_error_at(ctx, $1->loc, "a rule must be inside a policy or a ruleset");
+		$$ = NULL;
+	}
+	| expectation			{
+		parse_error_at(ctx, $1->loc, "an expectation must be inside a policy or a ruleset");
 		$$ = NULL;
 	}
 	| error ';'			{ $$ = NULL; yyerrok; }
@@ -386,6 +391,7 @@ body
 
 stmt
 	: rule
+	| expectation
 	| DEFAULT action log_opt ';'	{
 		$$ = mk(ctx, N_DEFAULT, @$);
 		$$->u.dflt.action = $2;
@@ -407,6 +413,28 @@ log_opt
 rule
 	: action net_expr arrow net_expr rule_opts ';'	{
 		$$ = mk_rule(ctx, @$, $1, $2, $4, $3, @3, $5);
+	}
+	;
+
+/* expect allow SRC -> DST [service ...] [dscp D] [log] ["note"];
+ * checked over its whole region by portc check, compiled to nothing */
+expectation
+	: EXPECT expect_verdict net_expr arrow net_expr rule_opts ';'	{
+		$$ = mk_rule(ctx, @$, $2 == EXPECT_ALLOW ? ACT_ALLOW : $2 == EXPECT_REJECT ? ACT_REJECT
+								 : ACT_DENY, $3, $5, $4, @4, $6);
+		$$->u.rule.expect = (unsigned char)$2;
+	}
+	;
+
+expect_verdict
+	: ALLOW				{ $$ = EXPECT_ALLOW; }
+	| DENY				{ $$ = EXPECT_DENY; }
+	| REJECT			{ $$ = EXPECT_REJECT; }
+	| ID				{
+		$$ = EXPECT_NONE;
+		if (strcmp($1.text, "none") != 0)
+			parse_error_at(ctx, @1, "an expectation is 'expect allow', 'expect deny', "
+				       "'expect reject' or 'expect none', not '%s'", $1.text);
 	}
 	;
 

@@ -67,6 +67,11 @@ enum value_kind {
 const char *value_kind_name(enum value_kind k);
 
 enum action { ACT_ALLOW, ACT_DENY, ACT_REJECT };
+/* What an expectation asserts of every packet of its region: allowed
+ * (with its DSCP mark and log, when it names them), denied, rejected, or
+ * not allowed (denied or rejected). */
+enum expect_kind { EXPECT_RULE, EXPECT_ALLOW, EXPECT_DENY, EXPECT_REJECT, EXPECT_NONE };
+const char *expect_kind_name(enum expect_kind k);
 const char *action_name(enum action a);
 
 /* Protocols a service item names. */
@@ -102,9 +107,10 @@ struct node {
 			struct node_list body;
 			struct symbol *sym;
 		} block;
-		struct {
+		struct {		/* N_RULE: a rule, or an expectation */
 			enum action action;
 			bool bidir;		/* <-> */
+			unsigned char expect;	/* enum expect_kind; EXPECT_RULE for a rule */
 			struct node *src, *dst;
 			struct loc arrow_loc;
 			struct node_list opts;

@@ -18,14 +18,8 @@
 #include "arena.h"
 #include "eval.h"
 #include "ir.h"
+#include "classify.h"
 #include "region.h"
-
-/* What one side does with a packet. */
-struct decision {
-	enum action action;
-	int dscp;		/* -1 unless an allow marks */
-	bool log;
-};
 
 enum diff_kind { DIFF_OPENED, DIFF_CLOSED, DIFF_REMARKED, DIFF_OTHER, DIFF__COUNT };
 
@@ -46,24 +40,15 @@ struct diff_result {
 	size_t n;
 	size_t count[DIFF__COUNT];	/* changes of each kind */
 	size_t aligned, unaligned_old, unaligned_new;	/* rules, for --stats */
-	bool too_large;		/* a subtraction outgrew DIFF_MAX_PIECES: no answer */
+	bool too_large;		/* a subtraction outgrew CLS_MAX_PIECES: no answer */
 	struct arena *ar;	/* the products and their sets */
 };
-
-/* The most products one piece of the work may grow to before the diff
- * gives up rather than answer wrong or run for hours. */
-#define DIFF_MAX_PIECES 100000
 
 /* old against new; false (out->too_large) when the difference is beyond
  * the bound above. The result points into both policies. */
 bool diff_policies(const struct ir_policy *old, const struct ir_policy *new, struct diff_result *out);
 void diff_free(struct diff_result *r);
 
-struct decision decision_of(const struct ir_policy *pol, const struct ir_rule *r);
-bool decision_equal(struct decision a, struct decision b);
 const char *diff_kind_name(enum diff_kind k);
-
-/* "tcp 198.18.0.0/24 sport 1024-65535 -> 192.0.2.1 dport 443" */
-void diff_put_prod(struct strbuf *sb, int family, const struct prod *p);
 
 #endif

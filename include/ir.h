@@ -48,10 +48,17 @@ struct ir_policy {
 	bool dflt_log;
 	bool stateless;
 	bool has_host;			/* `host ADDRS;`: the machine it is loaded on */
+	bool partial;			/* rules left out for parameters without values (check) */
 	struct ivset host4, host6;
 	struct ir_rule *rules;
 	size_t nrules;
 	unsigned nsource;		/* source rules, after expansion */
+	/* expectations (expect.h): their regions as IR rules (origin: the
+	 * expectation, via: the 'use' that brought it in), what each asserts;
+	 * no backend reads them */
+	struct ir_rule *expects;
+	unsigned char *expect_kind;	/* enum expect_kind, per expectation rule */
+	size_t nexpects;
 };
 
 struct ir_unit {

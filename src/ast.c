@@ -40,6 +40,14 @@ const char *action_name(enum action a)
 	BUG("bad action %d", (int)a);
 }
 
+const char *expect_kind_name(enum expect_kind k)
+{
+	static const char *const names[] = { "rule", "allow", "deny", "reject", "none" };
+	if ((unsigned)k >= ARRAY_LEN(names))
+		BUG("bad expectation %d", (int)k);
+	return names[k];
+}
+
 const char *node_kind_name(enum node_kind k)
 {
 	switch (k) {
@@ -138,6 +146,8 @@ static void dump(const struct node *n, int depth, FILE *fp)
 		dump_list(&n->u.block.body, depth + 1, fp);
 		return;
 	case N_RULE:
+		if (n->u.rule.expect)
+			fprintf(fp, " expect %s", expect_kind_name(n->u.rule.expect));
 		fprintf(fp, " %s %s\n", action_name(n->u.rule.action), n->u.rule.bidir ? "<->" : "->");
 		dump(n->u.rule.src, depth + 1, fp);
 		dump(n->u.rule.dst, depth + 1, fp);

@@ -203,6 +203,13 @@ static void check_rule(struct unit *u, struct sema *s, struct node *r)
 		}
 	}
 	struct svcval svc = svcacc_finish(u->arena, &svcs);
+	unsigned char ex = r->u.rule.expect;
+	if (mark && ex && ex != EXPECT_ALLOW)
+		diag_error(u->diag, mark->loc, "a DSCP mark is set on allowed packets only: 'expect %s' "
+			   "cannot name one", expect_kind_name(ex));
+	if (log && ex == EXPECT_NONE)
+		diag_error(u->diag, log->loc, "'expect none' allows deny and reject alike, so it cannot "
+			   "say whether they log: write 'expect deny ... log' or 'expect reject ... log'");
 	if (sport) {
 		if (!svc_opt && !svc.unknown) {
 			diag_error(u->diag, sport->loc, "'sport' needs a protocol with ports: "

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "expect.h"
 #include "jsonout.h"
 
 int cmd_check(struct cli_opts *o)
@@ -36,6 +37,18 @@ int cmd_check(struct cli_opts *o)
 		cli_diag_init(&d, o);
 		struct unit u;
 		int r = driver_run(&u, &d, o, o->argv[i], want_ir);
+		/* expectations, over their whole regions, where every rule is
+		 * there to decide them (not with parameters left unset) */
+		if (r == EXIT_OK) {
+			size_t failed = 0;
+			for (size_t k = 0; k < u.ir.n; k++)
+				if (!u.ir.policies[k].partial)
+					failed += expect_check_policy(&u.ir.policies[k], &d);
+			if (!o->collect_diags)
+				diag_flush(&d, stderr);
+			if (failed)
+				r = EXIT_ERRORS;
+		}
 		if (r == EXIT_OK && o->dump) {
 			if (want_ir)
 				ir_dump(&u.ir, stdout, true);

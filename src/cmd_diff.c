@@ -80,7 +80,7 @@ static void print_text(const char *fold, const char *fnew, const struct ir_polic
 		printf("    new: %s\n", sb.s);
 		for (size_t k = 0; k < ch->n; k++) {
 			sb_reset(&sb);
-			diff_put_prod(&sb, ch->family, &ch->p[k]);
+			cls_put_prod(&sb, ch->family, &ch->p[k]);
 			printf("    %s\n", sb.s);
 		}
 		sb_reset(&sb);
@@ -156,7 +156,7 @@ static json_t *prod_json(int family, const struct prod *p)
 {
 	struct strbuf sb = { 0 };
 	sb_init(&sb);
-	diff_put_prod(&sb, family, p);
+	cls_put_prod(&sb, family, p);
 	json_t *o = json_object();
 	json_object_set_new(o, "text", json_string(sb.s));
 	sb_free(&sb);
@@ -305,7 +305,7 @@ static void print_markdown(const char *fold, const char *fnew, const struct ir_p
 				sb_puts(&sb, "| ");
 				for (size_t m = 0; m < ch->n; m++) {
 					sb_reset(&t);
-					diff_put_prod(&t, ch->family, &ch->p[m]);
+					cls_put_prod(&t, ch->family, &ch->p[m]);
 					if (m)
 						sb_puts(&sb, "<br>");
 					md_code(&sb, t.s);
@@ -361,7 +361,7 @@ static int print_sarif(const struct ir_policy *pold, const struct ir_policy *pne
 		sb_puts(&m, " -> ");
 		put_decision(&m, ch->new_dec);
 		sb_puts(&m, " for ");
-		diff_put_prod(&m, ch->family, &ch->p[0]);
+		cls_put_prod(&m, ch->family, &ch->p[0]);
 		if (ch->n > 1)
 			sb_printf(&m, " and %zu more region%s", ch->n - 1, ch->n > 2 ? "s" : "");
 		sb_reset(&t);
@@ -479,7 +479,7 @@ int cmd_diff(struct cli_opts *o)
 		if (!diff_policies(pold, pnew, &r)) {
 			diag_plain("the difference of %s and %s is too large to compute exactly (a piece of "
 				   "the work passed %d products); nothing is claimed", fold, fnew,
-				   DIFF_MAX_PIECES);
+				   CLS_MAX_PIECES);
 		} else {
 			rc = EXIT_OK;
 			if (format == 0)

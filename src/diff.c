@@ -1,12 +1,5 @@
-/* diff.c - the exact difference of two policies (diff.h).
- *
- * Products here hold real packets only. A rule's product leaves the
- * fields its protocol lacks full (region.h), so a piece of a subtraction
- * could hold "gre with source port 1024" and no packet at all, and a
- * difference made of such a piece would be a false one. Each rule's
- * product is therefore cut into its part of each protocol class, with the
- * fields the class lacks pinned to 0, as the evaluator sees them: TCP and
- * UDP (no ICMP type), ICMP and ICMPv6 (no ports), the rest (neither). */
+/* diff.c - the exact difference of two policies (diff.h), over the real
+ * products and the first-match classification of classify.h. */
 #include "diff.h"
 
 #include <limits.h>
@@ -15,22 +8,9 @@
 #include <string.h>
 
 #include "lint_index.h"
-#include "names.h"
 #include "util.h"
 
-/* ---- decisions ----------------------------------------------------------- */
-
-struct decision decision_of(const struct ir_policy *pol, const struct ir_rule *r)
-{
-	if (!r)
-		return (struct decision){ pol->dflt, -1, pol->dflt_log };
-	return (struct decision){ r->action, r->action == ACT_ALLOW ? r->dscp : -1, r->log };
-}
-
-bool decision_equal(struct decision a, struct decision b)
-{
-	return a.action == b.action && a.dscp == b.dscp && a.log == b.log;
-}
+/* ---- kinds ------------------------------------------------------------------- */
 
 static enum diff_kind kind_of(struct decision o, struct decision n)
 {
@@ -47,146 +27,6 @@ const char *diff_kind_name(enum diff_kind k)
 {
 	static const char *const names[DIFF__COUNT] = { "opened", "closed", "remarked", "other" };
 	return names[k];
-}
-
-/* ---- products of real packets ---------------------------------------------- */
-
-static const struct iv ZERO = { 0, 0 }, FULL_PORT = { 0, 65535 }, FULL_TYPE = { 0, 255 };
-static const struct iv PORTED[] = { { 6, 6 }, { 17, 17 } };
-static const struct iv TYPED[] = { { 1, 1 }, { 58, 58 } };
-static const struct iv OTHER[] = { { 0, 0 }, { 2, 5 }, { 7, 16 }, { 18, 57 }, { 59, 255 } };
-
-static struct ivset cset(const struct iv *v, size_t n)
-{
-	return (struct ivset){ (struct iv *)v, n };
-}
-
-/* The product of every packet of protocol class c (0 ported, 1 typed,
- * 2 other) of a family whose addresses span [0, amax]. */
-static void class_prod(int c, u128 amax, struct iv *addr, struct prod *out)
-{
-	*addr = (struct iv){ 0, amax };
-	out->multi = 0;
-	prod_set_dim(out, PS_PROTO, c == 0 ? cset(PORTED, 2) : c == 1 ? cset(TYPED, 2) : cset(OTHER, 5));
-	prod_set_dim(out, PS_SRC, cset(addr, 1));
-	prod_set_dim(out, PS_DST, cset(addr, 1));
-	prod_set_dim(out, PS_SPORT, c == 0 ? cset(&FULL_PORT, 1) : cset(&ZERO, 1));
-	prod_set_dim(out, PS_DPORT, c == 0 ? cset(&FULL_PORT, 1) : cset(&ZERO, 1));
-	prod_set_dim(out, PS_TYPE, c == 1 ? cset(&FULL_TYPE, 1) : cset(&ZERO, 1));
-}
-
-/* p with every set of several intervals copied into a, so that it
- * outlives what it was cut from. */
-static struct prod prod_keep(struct arena *a, const struct prod *p)
-{
-	struct prod q = *p;
-	for (int d = 0; d < PS_DIMS; d++)
-		if (p->d[d].n > 1) {
-			struct iv *v = arena_alloc(a, p->d[d].n * sizeof *v);
-			memcpy(v, p->d[d].v, p->d[d].n * sizeof *v);
-			q.d[d].v = v;
-		}
-	return q;
-}
-
-struct prods {
-	struct prod *v;
-	size_t n, cap;
-};
-
-static void prods_push(struct prods *ps, const struct prod *p)
-{
-	if (ps->n == ps->cap) {
-		ps->cap = ps->cap ? 2 * ps->cap : 16;
-		ps->v = xrealloc(ps->v, ps->cap * sizeof *ps->v);
-	}
-	ps->v[ps->n++] = *p;
-}
-
-/* ---- one side -------------------------------------------------------------- */
-
-#define ALL_ACTIONS ((1u << ACT_ALLOW) | (1u << ACT_DENY) | (1u << ACT_REJECT))
-
-struct side {
-	const struct ir_policy *pol;
-	struct arena *ar;
-	struct prods prods[2];		/* per family, rule after rule */
-	size_t *start[2];		/* rule i's are [start[i], start[i + 1]) */
-	/* the index of one family over the rules that meet the part of the
-	 * space being compared (the rest cannot decide a packet there), and
-	 * their numbers in the policy */
-	struct rindex *ix;
-	unsigned *rule_of;
-	unsigned nix;
-};
-
-static u128 family_max(int f)
-{
-	return f ? U128_MAX : V4_MAX;
-}
-
-static void side_init(struct side *s, const struct ir_policy *pol)
-{
-	memset(s, 0, sizeof *s);
-	s->pol = pol;
-	s->ar = arena_new();
-	for (int f = 0; f < 2; f++) {
-		s->start[f] = xcalloc(pol->nrules + 1, sizeof *s->start[f]);
-		for (size_t i = 0; i < pol->nrules; i++) {
-			s->start[f][i] = s->prods[f].n;
-			struct prod p;
-			if (!prod_of_rule(&pol->rules[i], f ? 6 : 4, &p))
-				continue;
-			p = prod_keep(s->ar, &p);	/* prod_of_rule's protocol is on its stack */
-			if (p.d[PS_PROTO].n == 1)
-				p.d[PS_PROTO].v = NULL;
-			for (int c = 0; c < 3; c++) {
-				struct iv addr;
-				struct prod cp, x;
-				class_prod(c, family_max(f), &addr, &cp);
-				if (prod_intersect(s->ar, &p, &cp, &x))
-					prods_push(&s->prods[f], &x);
-			}
-		}
-		s->start[f][pol->nrules] = s->prods[f].n;
-	}
-}
-
-/* The index of family f over the rules of s that meet a product of the
- * cover index (all of them when there is none). Building an index over a
- * whole 10k-rule estate cost more than all the rest of a diff that
- * touches one rule in a hundred. */
-static void side_index(struct side *s, int f, struct rindex *cover, unsigned ncover)
-{
-	rindex_free(s->ix);
-	free(s->rule_of);
-	const struct ir_policy *pol = s->pol;
-	struct rindex_rule *rr = xcalloc(pol->nrules + 1, sizeof *rr);
-	s->rule_of = xcalloc(pol->nrules + 1, sizeof *s->rule_of);
-	s->nix = 0;
-	for (size_t i = 0; i < pol->nrules; i++) {
-		size_t a = s->start[f][i], b = s->start[f][i + 1];
-		bool meets = !cover;
-		for (size_t m = a; m < b && !meets; m++)
-			meets = rindex_first_meets(cover, &s->prods[f].v[m], ALL_ACTIONS, 0, ncover) < ncover;
-		if (!meets)
-			continue;
-		rr[s->nix] = (struct rindex_rule){ s->prods[f].v + a, b - a, pol->rules[i].action, b - a > 1 };
-		s->rule_of[s->nix++] = (unsigned)i;
-	}
-	s->ix = rindex_build(rr, s->nix);
-	free(rr);
-}
-
-static void side_free(struct side *s)
-{
-	for (int f = 0; f < 2; f++) {
-		free(s->prods[f].v);
-		free(s->start[f]);
-	}
-	rindex_free(s->ix);
-	free(s->rule_of);
-	arena_free(s->ar);
 }
 
 /* ---- aligning the rule lists ------------------------------------------------ */
@@ -344,66 +184,10 @@ static void align_range(struct align *al, size_t a_lo, size_t a_hi, size_t b_lo,
 	}
 }
 
-/* ---- classifying packets by the rule that decides them ------------------------ */
-
-struct piece {
-	struct prod p;
-	long rule;			/* -1: the default */
-};
-
-struct pieces {
-	struct piece *v;
-	size_t n, cap;
-};
-
-static void pieces_push(struct pieces *ps, const struct prod *p, long rule)
-{
-	if (ps->n == ps->cap) {
-		ps->cap = ps->cap ? 2 * ps->cap : 16;
-		ps->v = xrealloc(ps->v, ps->cap * sizeof *ps->v);
-	}
-	ps->v[ps->n++] = (struct piece){ *p, rule };
-}
-
-/* q cut into the parts each rule of the side (or its default) decides,
- * first match first. False when the pieces outgrow DIFF_MAX_PIECES. */
-static bool classify(const struct side *s, int f, const struct prod *q, struct arena *ar,
-		     struct pieces *out)
-{
-	struct pieces work = { 0 };	/* rule: where in the index the search resumes */
-	pieces_push(&work, q, 0);
-	bool ok = true;
-	while (work.n && ok) {
-		struct piece w = work.v[--work.n];
-		unsigned at = rindex_first_meets(s->ix, &w.p, ALL_ACTIONS, (unsigned)w.rule, s->nix);
-		if (at >= s->nix) {
-			pieces_push(out, &w.p, -1);
-			continue;
-		}
-		unsigned k = s->rule_of[at];
-		struct region rest = { 0 };
-		region_push(&rest, &w.p);
-		for (size_t m = s->start[f][k]; m < s->start[f][k + 1] && ok; m++) {
-			struct prod x;
-			if (prod_intersect(ar, &w.p, &s->prods[f].v[m], &x))
-				pieces_push(out, &x, k);
-			ok = region_subtract(&rest, &s->prods[f].v[m], DIFF_MAX_PIECES);
-		}
-		for (size_t m = 0; m < rest.n && ok; m++) {
-			struct prod kept = prod_keep(ar, &rest.v[m]);
-			pieces_push(&work, &kept, (long)at + 1);
-		}
-		region_free(&rest);
-		ok = ok && out->n + work.n <= DIFF_MAX_PIECES;
-	}
-	free(work.v);
-	return ok;
-}
-
 /* ---- the changes ---------------------------------------------------------------- */
 
 struct ctx {
-	struct side old, new;
+	struct cls_policy old, new;
 	struct diff_result *res;
 	/* per (family, old rule + 1, new rule + 1): its change + 1 */
 	uint64_t *gkey;
@@ -469,7 +253,7 @@ static void add_change(struct ctx *c, int f, long o, long n, const struct prod *
 static bool compare_part(struct ctx *c, int f, const struct prod *q, struct arena *ar)
 {
 	struct pieces po = { 0 }, pn = { 0 };
-	bool ok = classify(&c->old, f, q, ar, &po) && classify(&c->new, f, q, ar, &pn);
+	bool ok = cls_classify(&c->old, f, q, ar, &po) && cls_classify(&c->new, f, q, ar, &pn);
 	for (size_t i = 0; ok && i < po.n; i++) {
 		struct decision d_old = decision_of(c->old.pol, po.v[i].rule >= 0 ? &c->old.pol->rules[po.v[i].rule] : NULL);
 		for (size_t j = 0; j < pn.n; j++) {
@@ -511,7 +295,7 @@ static bool compare_family(struct ctx *c, int f, const struct align *al, bool de
 	if (defaults_differ) {
 		for (int k = 0; k < 3; k++) {
 			struct prod p;
-			class_prod(k, family_max(f), &addr[k], &p);
+			class_prod(k, f ? U128_MAX : V4_MAX, &addr[k], &p);
 			prods_push(&cover, &p);
 		}
 	} else {
@@ -528,8 +312,8 @@ static bool compare_family(struct ctx *c, int f, const struct align *al, bool de
 	for (size_t i = 0; i < cover.n; i++)
 		rr[i] = (struct rindex_rule){ &cover.v[i], 1, ACT_ALLOW, false };
 	struct rindex *ix = rindex_build(rr, cover.n);
-	side_index(&c->old, f, defaults_differ ? NULL : ix, (unsigned)cover.n);
-	side_index(&c->new, f, defaults_differ ? NULL : ix, (unsigned)cover.n);
+	cls_index(&c->old, f, defaults_differ ? NULL : ix, (unsigned)cover.n);
+	cls_index(&c->new, f, defaults_differ ? NULL : ix, (unsigned)cover.n);
 	struct earlier e = { 0 };
 	bool ok = true;
 	for (size_t i = 0; i < cover.n && ok; i++) {
@@ -539,7 +323,7 @@ static bool compare_family(struct ctx *c, int f, const struct align *al, bool de
 		e.n = 0;
 		rindex_meets(ix, &cover.v[i], 0, (unsigned)i, collect, &e);
 		for (size_t k = 0; k < e.n && ok && part.n; k++)
-			ok = region_subtract(&part, &cover.v[e.v[k]], DIFF_MAX_PIECES);
+			ok = region_subtract(&part, &cover.v[e.v[k]], CLS_MAX_PIECES);
 		for (size_t m = 0; m < part.n && ok; m++)
 			ok = compare_part(c, f, &part.v[m], ar);
 		region_free(&part);
@@ -589,25 +373,6 @@ static void merge_products(struct arena *a, struct prods *ps)
 	}
 }
 
-/* A packet of p that reads well: TCP, then UDP, where the product has
- * them, source port 40000 where it allows, else its lowest values. */
-static void witness(const struct prod *p, int family, struct packet *out)
-{
-	struct box b;
-	prod_first_box(p, &b);
-	static const int prefer[] = { 6, 17, 1, 58 };
-	struct ivset protos = prod_dim(p, PS_PROTO);
-	for (size_t i = 0; i < ARRAY_LEN(prefer); i++)
-		if (ivset_contains(protos, (u128)prefer[i]) && !(prefer[i] == 1 && family == 6) &&
-		    !(prefer[i] == 58 && family == 4)) {
-			b.d[PS_PROTO].lo = b.d[PS_PROTO].hi = (u128)prefer[i];
-			break;
-		}
-	if (ivset_contains(prod_dim(p, PS_SPORT), 40000))
-		b.d[PS_SPORT].lo = b.d[PS_SPORT].hi = 40000;
-	box_sample(&b, family, out);
-}
-
 static void finish(struct ctx *c)
 {
 	struct diff_result *r = c->res;
@@ -619,7 +384,7 @@ static void finish(struct ctx *c)
 		memcpy(ch->p, ps->v, ps->n * sizeof *ch->p);
 		ch->n = ps->n;
 		free(ps->v);
-		witness(&ch->p[0], ch->family, &ch->witness);
+		cls_witness(&ch->p[0], ch->family, &ch->witness);
 		/* the claim, checked by the evaluator itself: a wrong one is a
 		 * bug to stop at, never an answer to print */
 		struct verdict vo = eval_packet(c->old.pol, &ch->witness);
@@ -656,8 +421,8 @@ bool diff_policies(const struct ir_policy *old, const struct ir_policy *new, str
 	memset(out, 0, sizeof *out);
 	out->ar = arena_new();
 	struct ctx c = { .res = out };
-	side_init(&c.old, old);
-	side_init(&c.new, new);
+	cls_init(&c.old, old);
+	cls_init(&c.new, new);
 	struct align al = { .a = old, .b = new };
 	al.ha = xcalloc(old->nrules + 1, sizeof *al.ha);
 	al.hb = xcalloc(new->nrules + 1, sizeof *al.hb);
@@ -701,8 +466,8 @@ bool diff_policies(const struct ir_policy *old, const struct ir_policy *new, str
 	free(al.pos_b);
 	free(c.gkey);
 	free(c.gval);
-	side_free(&c.old);
-	side_free(&c.new);
+	cls_free(&c.old);
+	cls_free(&c.new);
 	return ok;
 }
 
@@ -713,73 +478,3 @@ void diff_free(struct diff_result *r)
 	memset(r, 0, sizeof *r);
 }
 
-/* ---- text ------------------------------------------------------------------------ */
-
-static void put_protos(struct strbuf *sb, struct ivset s)
-{
-	for (size_t i = 0; i < s.n; i++) {
-		if (i)
-			sb_puts(sb, ", ");
-		const char *name = s.v[i].lo == s.v[i].hi ? proto_name((int)s.v[i].lo) : NULL;
-		if (name)
-			sb_puts(sb, name);
-		else if (s.v[i].lo == s.v[i].hi)
-			sb_printf(sb, "proto %u", (unsigned)s.v[i].lo);
-		else
-			sb_printf(sb, "proto %u-%u", (unsigned)s.v[i].lo, (unsigned)s.v[i].hi);
-	}
-}
-
-static void put_addrs(struct strbuf *sb, int family, struct ivset s)
-{
-	if (ivset_is_range(s, 0, family == 4 ? V4_MAX : U128_MAX)) {
-		sb_puts(sb, "any");
-		return;
-	}
-	struct strbuf t = { 0 };
-	sb_init(&t);
-	unsigned n = ir_put_prefixes(&t, family, s, ", ");
-	if (n > 1)
-		sb_printf(sb, "{ %s }", t.s);
-	else
-		sb_puts(sb, t.s);
-	sb_free(&t);
-}
-
-static void put_ranges(struct strbuf *sb, const char *what, struct ivset s, u128 max)
-{
-	if (ivset_is_range(s, 0, max))
-		return;
-	sb_printf(sb, " %s ", what);
-	for (size_t i = 0; i < s.n; i++) {
-		if (i)
-			sb_puts(sb, ", ");
-		sb_put_uint(sb, (unsigned)s.v[i].lo);
-		if (s.v[i].hi != s.v[i].lo) {
-			sb_putc(sb, '-');
-			sb_put_uint(sb, (unsigned)s.v[i].hi);
-		}
-	}
-}
-
-void diff_put_prod(struct strbuf *sb, int family, const struct prod *p)
-{
-	struct ivset protos = prod_dim(p, PS_PROTO);
-	bool ported = true, typed = true;
-	for (size_t i = 0; i < protos.n; i++)
-		for (u128 v = protos.v[i].lo; v <= protos.v[i].hi; v++) {
-			ported &= ir_has_ports((int)v);
-			typed &= ir_has_types((int)v);
-		}
-	put_protos(sb, protos);
-	sb_putc(sb, ' ');
-	put_addrs(sb, family, prod_dim(p, PS_SRC));
-	if (ported)
-		put_ranges(sb, "sport", prod_dim(p, PS_SPORT), 65535);
-	sb_puts(sb, " -> ");
-	put_addrs(sb, family, prod_dim(p, PS_DST));
-	if (ported)
-		put_ranges(sb, "dport", prod_dim(p, PS_DPORT), 65535);
-	if (typed)
-		put_ranges(sb, "type", prod_dim(p, PS_TYPE), 255);
-}

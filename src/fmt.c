@@ -344,7 +344,10 @@ static void flat(struct strbuf *sb, const struct node *n)
 		flat_option(sb, n);
 		return;
 	case N_RULE: {
-		sb_printf(sb, "%s ", action_name(n->u.rule.action));
+		if (n->u.rule.expect)
+			sb_printf(sb, "expect %s ", expect_kind_name(n->u.rule.expect));
+		else
+			sb_printf(sb, "%s ", action_name(n->u.rule.action));
 		flat(sb, n->u.rule.src);
 		sb_puts(sb, n->u.rule.bidir ? " <-> " : " -> ");
 		flat(sb, n->u.rule.dst);
@@ -528,7 +531,12 @@ static void print_rule(struct fmt *f, const struct node *r)
 		f->last_line = r->loc.end_line;
 		return;
 	}
-	put(f, action_name(r->u.rule.action));
+	if (r->u.rule.expect) {
+		put(f, "expect ");
+		put(f, expect_kind_name(r->u.rule.expect));
+	} else {
+		put(f, action_name(r->u.rule.action));
+	}
 	put(f, " ");
 	print_node(f, r->u.rule.src);
 	put(f, r->u.rule.bidir ? " <-> " : " -> ");

@@ -14,6 +14,8 @@ struct lower {
 	struct sema s;
 	struct ir_policy *pol;
 	ARR(struct ir_rule) rules;
+	ARR(struct ir_rule) expects;	/* expectations' regions, as rules */
+	ARR(unsigned char) expect_kind;
 	unsigned source;		/* source rules seen so far */
 	struct node *via;		/* the outermost 'use' being expanded */
 	const char *ruleset;		/* the innermost ruleset being expanded */
@@ -202,8 +204,10 @@ static void lower_rule(struct lower *l, struct node *r, const struct env *env)
 	struct svcval svc = svcacc_finish(a, &svcs);
 	/* Without every value (check with unset parameters) the rule cannot
 	 * be lowered; check already said what it could. */
-	if (src.unknown || dst.unknown || svc.unknown)
+	if (src.unknown || dst.unknown || svc.unknown) {
+		l->pol->partial = true;
 		return;
+	}
 	const char *why = check_symbolic(l, r, "source", r->u.rule.src, &src);
 	const char *why_dst = check_symbolic(l, r, "destination", r->u.rule.dst, &dst);
 	if (!why)
@@ -316,6 +320,21 @@ static void lower_use(struct lower *l, struct node *use, const struct env *env)
 	l->via = saved_via;
 }
 
+/* An expectation's region is lowered as a rule would be, into a list of
+ * its own: it is checked against the rules (expect.c), and is no rule. */
+static void lower_expect(struct lower *l, struct node *st, const struct env *env)
+{
+	size_t before = l->rules.n;
+	unsigned source = l->source;
+	lower_rule(l, st, env);
+	l->source = source;	/* rule numbers count rules only */
+	for (size_t i = before; i < l->rules.n; i++) {
+		ARR_PUSH(l->u->arena, l->expects, l->rules.v[i]);
+		ARR_PUSH(l->u->arena, l->expect_kind, st->u.rule.expect);
+	}
+	l->rules.n = before;
+}
+
 /* The host's addresses place rules on hooks (hooks.h), so they must be
  * addresses: a name a packet filter cannot match would place nothing. */
 static void lower_host(struct lower *l, struct node *st)
@@ -346,7 +365,10 @@ static void lower_body(struct lower *l, struct node *block, const struct env *en
 		struct node *st = block->u.block.body.v[i];
 		switch (st->kind) {
 		case N_RULE:
-			lower_rule(l, st, env);
+			if (st->u.rule.expect)
+				lower_expect(l, st, env);
+			else
+				lower_rule(l, st, env);
 			break;
 		case N_USE:
 			lower_use(l, st, env);
@@ -400,6 +422,11 @@ bool lower_unit(struct unit *u)
 		lower_body(&l, sym->node, NULL);
 		p->rules = l.rules.v;
 		p->nrules = l.rules.n;
+		p->expects = l.expects.v;
+		p->expect_kind = l.expect_kind.v;
+		p->nexpects = l.expects.n;
+		for (size_t k = 0; k < p->nexpects; k++)
+			p->expects[k].index = (unsigned)k;
 		p->nsource = l.source;
 		for (size_t k = 0; k < p->nrules; k++)
 			p->rules[k].index = (unsigned)k;

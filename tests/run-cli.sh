@@ -222,5 +222,46 @@ if command -v git >/dev/null 2>&1 && command -v tar >/dev/null 2>&1; then
 else
 	echo "cli: SKIP: diff --git needs git and tar (apt-get install git tar)"
 fi
+
+# expectations: proved by check, errors at the expectation, nothing emitted
+cat >"$tmp/exp.pol" <<'EOF'
+network site = 198.18.0.0/24;
+ruleset vendor(gw: network) {
+    allow site -> gw tcp 443 "the vendor's row";
+    expect allow site -> gw tcp 443, 8443 "the vendor needs 8443 too";
+}
+policy p {
+    default deny;
+    use vendor(192.0.2.1);
+    expect deny any -> 192.0.2.1 tcp 22;
+    expect none 198.18.0.0/25 -> 192.0.2.1 udp;
+}
+EOF
+"$P" check "$tmp/exp.pol" >"$tmp/out" 2>&1
+expect "check with a failing expectation from a ruleset" 1 $?
+has "the failing expectation" "$tmp/out" 'exp.pol:4:5: error: expectation fails: tcp 198.18.0.0:40000 -> 192.0.2.1:8443 is denied; expected: allowed'
+has "the rule that decides it" "$tmp/out" "exp.pol:6:1: note: the default of policy 'p' decides it"
+has "the use that brought it" "$tmp/out" "exp.pol:8:5: note: the expectation comes from ruleset 'vendor', used here"
+sed -i 's/tcp 443 "the/tcp 443, 8443 "the/' "$tmp/exp.pol"
+"$P" check "$tmp/exp.pol" >"$tmp/out" 2>&1
+expect "check once the expectation holds" 0 $?
+"$P" compile -t nftables "$tmp/exp.pol" >"$tmp/out" 2>&1
+expect "compile with expectations" 0 $?
+n=$((n + 1))
+! grep -q "22" "$tmp/out" || { echo "FAIL: an expectation reached the ruleset"; fail=$((fail + 1)); }
+echo 'policy p { default deny; expect maybe any -> 192.0.2.1 tcp 22; }' >"$tmp/exp2.pol"
+"$P" check "$tmp/exp2.pol" >"$tmp/out" 2>&1
+expect "expect maybe" 1 $?
+has "expect maybe" "$tmp/out" "not 'maybe'"
+echo 'policy p { default deny; expect deny any -> 192.0.2.1 tcp 22 dscp ef; expect none any -> 192.0.2.1 log; }' >"$tmp/exp3.pol"
+"$P" check "$tmp/exp3.pol" >"$tmp/out" 2>&1
+expect "expect deny with dscp, expect none with log" 1 $?
+has "expect deny with dscp" "$tmp/out" "'expect deny' cannot name one"
+has "expect none with log" "$tmp/out" "'expect none' allows deny and reject alike"
+printf 'param gw: network;\npolicy p { default deny; expect allow any -> gw tcp 22; }\n' >"$tmp/exp4.pol"
+"$P" check "$tmp/exp4.pol" >"$tmp/out" 2>&1
+expect "expectations wait for parameters" 0 $?
+"$P" check -D gw=192.0.2.1 "$tmp/exp4.pol" >"$tmp/out" 2>&1
+expect "expectations with the parameter given" 1 $?
 echo "cli: $n checks, $fail failed"
 [ $fail = 0 ]

@@ -233,7 +233,7 @@ MUTATIONS = [m_port, m_prefix, m_action, m_dscp, m_default]
 # ---- the checks ----------------------------------------------------------------
 
 failures = 0
-stats = {"pairs": 0, "equivalent": 0, "different": 0, "witnesses": 0}
+stats = {"pairs": 0, "equivalent": 0, "different": 0, "witnesses": 0, "expect_holds": 0, "expect_fails": 0}
 by_kind = {}
 
 
@@ -248,12 +248,12 @@ def run(cmd):
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
-def query(path, w):
+def query(path, w, args=()):
     proto = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmpv6"}.get(w["protocol"], str(w["protocol"]))
     def ep(a, p):
         a = "[%s]" % a if ":" in a else a
         return "%s:%d" % (a, p) if p is not None else a
-    cmd = [PORTC, "query", "--format=json", "--no-loopback", "--no-ndp", path, proto,
+    cmd = [PORTC, "query", "--format=json", "--no-loopback", "--no-ndp"] + list(args) + [path, proto,
            ep(w["source"], w["sport"]), ep(w["destination"], w["dport"])]
     if w["icmp_type"] is not None:
         cmd.insert(2, "--icmp-type=%d" % w["icmp_type"])
@@ -272,18 +272,25 @@ def agrees(answer, side):
     return answer["verdict"] == side["verdict"] and answer["dscp"] == side["dscp"] and rule == want
 
 
-def compare(old_text, new_text, why, expect_equal=None):
+def compare(old_text, new_text, why, expect_equal=None, where=None, args=()):
+    """where: the directory to write the two files in (a bundled policy's,
+    for its imports); brute force runs only on the generated ones, whose
+    boundary packets are few enough. For the bundled ones, expect_equal
+    says what the answer must be."""
     stats["pairs"] += 1
-    with tempfile.TemporaryDirectory() as d:
+    with tempfile.TemporaryDirectory(dir=where) as d:
         a, b = os.path.join(d, "old.pol"), os.path.join(d, "new.pol")
         open(a, "w").write(old_text)
         open(b, "w").write(new_text)
-        brute = run([CHECK, a, b])
-        if brute.returncode != 0:
-            fail("%s: diffcheck: %s%s\n--- old\n%s--- new\n%s" % (why, brute.stdout, brute.stderr, old_text, new_text))
-            return
-        differ = int(brute.stdout.split(" decided differently")[0].rsplit(" ", 1)[1]) > 0
-        r = run([PORTC, "diff", "--format=json", a, b])
+        if where is None:
+            brute = run([CHECK, a, b])
+            if brute.returncode != 0:
+                fail("%s: diffcheck: %s%s\n--- old\n%s--- new\n%s" % (why, brute.stdout, brute.stderr, old_text, new_text))
+                return
+            differ = int(brute.stdout.split(" decided differently")[0].rsplit(" ", 1)[1]) > 0
+        else:
+            differ = not expect_equal
+        r = run([PORTC, "diff", "--format=json"] + list(args) + [a, b])
         if r.returncode not in (0, 1):
             fail("%s: portc diff exit %d: %s" % (why, r.returncode, r.stderr))
             return
@@ -300,13 +307,13 @@ def compare(old_text, new_text, why, expect_equal=None):
         for c in doc["changes"]:
             w = c["witness"]
             stats["witnesses"] += 1
-            qa, qb = query(a, w), query(b, w)
+            qa, qb = query(a, w, args), query(b, w, args)
             if not agrees(qa, c["old"]) or not agrees(qb, c["new"]):
                 fail("%s: witness %s: portc query says %s / %s, the change says %s / %s"
                      % (why, w["text"], qa and qa["verdict"], qb and qb["verdict"], c["old"]["verdict"],
                         c["new"]["verdict"]))
         # the text format says as much: one located line per change
-        t = run([PORTC, "diff", a, b])
+        t = run([PORTC, "diff"] + list(args) + [a, b])
         located = [l for l in t.stdout.splitlines()
                    if re.match(r"^.*\.pol:\d+:\d+: (opened|closed|remarked|other): ", l)]
         if len(located) != len(doc["changes"]) or t.returncode != r.returncode:
@@ -348,8 +355,97 @@ def golden():
     print("diff: %d golden outputs compared" % n)
 
 
+# ---- expectations, against portc diff -------------------------------------------
+
+def expectation_case(pol, rng, case):
+    """An expectation of a random region and kind, appended to pol: portc
+    check must fail it exactly when portc diff (itself checked against brute
+    force above) finds, against pol with that region's rule put first, a
+    packet whose old decision breaks it."""
+    e = gen_rule(rng)
+    kind = rng.choice(["allow", "allow", "deny", "reject", "none"])
+    opts = [o for o in e["opts"] if not o.startswith(("dscp", "log"))]
+    dscp = None
+    if kind == "allow" and rng.random() < 0.4:
+        dscp = rng.choice(["ef", "cs3", "24"])
+        opts.append("dscp " + dscp)
+    region = " ".join(x for x in [e["src"], "->", e["dst"], e["svc"]] + opts if x)
+    first = {"allow": "allow", "deny": "deny", "reject": "reject", "none": "deny"}[kind]
+    p2 = copy(pol)
+    p2["rules"].insert(0, {**e, "action": first, "opts": opts, "note": "first"})
+    base = render(pol)
+    with_expect = base.rstrip().rstrip("}") + "    expect %s %s;\n}\n" % (kind, region)
+    want_dscp = {"ef": 46, "cs3": 24, "24": 24}.get(dscp)
+    with tempfile.TemporaryDirectory() as d:
+        a, b, x = (os.path.join(d, n) for n in ("p.pol", "first.pol", "expect.pol"))
+        open(a, "w").write(base)
+        open(b, "w").write(render(p2))
+        open(x, "w").write(with_expect)
+        r = run([PORTC, "diff", "--format=json", a, b])
+        if r.returncode not in (0, 1):
+            fail("expect case %d: diff exit %d: %s" % (case, r.returncode, r.stderr))
+            return None
+        doc = json.loads(r.stdout)
+
+        def ok(old):
+            v = old["verdict"]
+            if kind == "allow":
+                return v == "allow" and (want_dscp is None or old["dscp"] == want_dscp)
+            if kind == "none":
+                return v != "allow"
+            return v == kind
+        holds = all(ok(c["old"]) for c in doc["changes"])
+        c = run([PORTC, "check", x])
+        if c.returncode != (0 if holds else 1):
+            fail("expect case %d: portc check exit %d, but the expectation %s:\n%s%s"
+                 % (case, c.returncode, "holds" if holds else "fails", with_expect, c.stderr))
+        elif not holds:
+            m = re.search(r"expectation fails: (\S+) (\S+) -> (\S+)(?: type (\S+))? is (\w+)", c.stderr)
+            if not m:
+                fail("expect case %d: no witness in: %s" % (case, c.stderr))
+            else:
+                proto, src, dst, icmp_type, verdict = m.groups()
+                extra = ["--icmp-type=" + icmp_type] if icmp_type else []
+                q = run([PORTC, "query", "--format=json", "--no-loopback", "--no-ndp"] + extra +
+                        [a, proto, src, dst])
+                got = json.loads(q.stdout)["verdict"] if q.returncode == 0 else None
+                said = {"allowed": "allow", "denied": "deny", "rejected": "reject"}[verdict]
+                if got != said:
+                    fail("expect case %d: the witness %s %s -> %s is %s by portc query, not %s"
+                         % (case, proto, src, dst, got, said))
+        return holds
+
+
+def bundled():
+    """The bundled policies (vendor profiles used with their own
+    addresses): each against its fmt output (equivalent) and against a copy
+    with its first allow made a deny, or its first port moved (different)."""
+    root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "policies"))
+    # their parameters, in the benchmarking range (as the kernel tests' hosts)
+    params = {"webex-calling.pol": ["-D", "site=198.18.0.0/16"],
+              "cisco-finesse.pol": ["-D", "finesse=198.18.10.0/29", "-D", "desktops=198.18.64.0/18",
+                                    "-D", "ucce=198.18.20.0/28"]}
+    for name in sorted(os.listdir(root)):
+        if not name.endswith(".pol"):
+            continue
+        path = os.path.join(root, name)
+        text = open(path).read()
+        args = ["-Wno-unenforceable"] + params.get(name, [])
+        fmt = run([PORTC, "fmt", path]).stdout
+        compare(text, fmt, "bundled %s: fmt" % name, True, where=root, args=args)
+        lines = text.split("\n")
+        for i, l in enumerate(lines):
+            if l.lstrip().startswith("allow "):
+                mutated = list(lines)
+                mutated[i] = l.replace("allow ", "deny ", 1)
+                compare(text, "\n".join(mutated), "bundled %s: line %d denied" % (name, i + 1), False,
+                        where=root, args=args)
+                break
+
+
 def main():
     golden()
+    bundled()
     rng = random.Random(20261202)
     for case in range(CASES):
         pol = gen_policy(rng)
@@ -374,8 +470,14 @@ def main():
                 compare(text, render(p2), "case %d: %s" % (case, mu.__name__))
         # and two unrelated policies, for differences of every shape
         compare(text, render(gen_policy(rng)), "case %d: another policy" % case)
+        for k in range(3):
+            h = expectation_case(pol, rng, case)
+            if h is not None:
+                stats["expect_holds" if h else "expect_fails"] += 1
     print("diff: %d pairs (%d equivalent, %d different by brute force), %d witnesses asked of portc query, "
           "%d failures" % (stats["pairs"], stats["equivalent"], stats["different"], stats["witnesses"], failures))
+    print("expect: %d expectations that hold, %d that fail, each as portc diff says" %
+          (stats["expect_holds"], stats["expect_fails"]))
     print("diff: per kind (alike/different): " +
           ", ".join("%s %d/%d" % (k, v[0], v[1]) for k, v in sorted(by_kind.items())))
     return 1 if failures else 0
