@@ -116,6 +116,59 @@ static void dump_side(struct strbuf *sb, const char *which, const char *name, st
 	}
 }
 
+/* One rule (or, with expect, an expectation's region) on one line. */
+static void dump_rule(FILE *fp, const struct ir_rule *r, bool locations, enum expect_kind expect)
+{
+	struct strbuf sb = { 0 };
+	sb_init(&sb);
+	/* a rule's number, as every output gives it: its position among the
+	 * policy's rules (rulesets expanded), from 1; expectations have none */
+	if (expect)
+		sb_printf(&sb, "  expect %s ", expect_kind_name(expect));
+	else
+		sb_printf(&sb, "  %u: %s ", r->source + 1, action_name(r->action));
+	if (r->proto == IR_PROTO_ANY)
+		sb_puts(&sb, "all");
+	else if (proto_name(r->proto))
+		sb_puts(&sb, proto_name(r->proto));
+	else
+		sb_printf(&sb, "proto %d", r->proto);
+	dump_side(&sb, "src", r->src_name, r->src4, r->src6, r->proto, r->sport, "sport");
+	dump_side(&sb, "dst", r->dst_name, r->dst4, r->dst6, r->proto, r->dport, "dport");
+	if (ir_has_types(r->proto) && !ivset_is_range(r->types, 0, 255)) {
+		sb_puts(&sb, " type ");
+		ir_format_ranges(r->types, &sb);
+	}
+	if (r->dscp >= 0)
+		sb_printf(&sb, " dscp %d", r->dscp);
+	if (r->log)
+		sb_puts(&sb, " log");
+	if (r->reverse)
+		sb_puts(&sb, " reverse");
+	fputs(sb.s, fp);
+	sb_free(&sb);
+	if (r->note) {
+		fputs(" note ", fp);
+		dump_str(fp, r->note);
+	}
+	if (locations) {
+		fputs(" at ", fp);
+		dump_loc(fp, r->origin);
+	}
+	if (r->ruleset) {
+		fprintf(fp, " ruleset %s", r->ruleset);
+		if (locations) {
+			fputs(" via ", fp);
+			dump_loc(fp, r->via);
+		}
+	}
+	if (r->unenforceable) {
+		fputs(" unenforceable ", fp);
+		dump_str(fp, r->unenforceable);
+	}
+	fputc('\n', fp);
+}
+
 void ir_dump_policy(const struct ir_policy *p, FILE *fp, bool locations)
 {
 	fprintf(fp, "policy %s default %s%s%s\n", p->name, action_name(p->dflt),
@@ -127,54 +180,10 @@ void ir_dump_policy(const struct ir_policy *p, FILE *fp, bool locations)
 		fprintf(fp, "  host %s\n", sb.s);
 		sb_free(&sb);
 	}
-	for (size_t i = 0; i < p->nrules; i++) {
-		const struct ir_rule *r = &p->rules[i];
-		struct strbuf sb = { 0 };
-		sb_init(&sb);
-		/* the rule's number, as every output gives it: its position
-		 * among the policy's rules (rulesets expanded), from 1 */
-		sb_printf(&sb, "  %u: %s ", r->source + 1, action_name(r->action));
-		if (r->proto == IR_PROTO_ANY)
-			sb_puts(&sb, "all");
-		else if (proto_name(r->proto))
-			sb_puts(&sb, proto_name(r->proto));
-		else
-			sb_printf(&sb, "proto %d", r->proto);
-		dump_side(&sb, "src", r->src_name, r->src4, r->src6, r->proto, r->sport, "sport");
-		dump_side(&sb, "dst", r->dst_name, r->dst4, r->dst6, r->proto, r->dport, "dport");
-		if (ir_has_types(r->proto) && !ivset_is_range(r->types, 0, 255)) {
-			sb_puts(&sb, " type ");
-			ir_format_ranges(r->types, &sb);
-		}
-		if (r->dscp >= 0)
-			sb_printf(&sb, " dscp %d", r->dscp);
-		if (r->log)
-			sb_puts(&sb, " log");
-		if (r->reverse)
-			sb_puts(&sb, " reverse");
-		fputs(sb.s, fp);
-		sb_free(&sb);
-		if (r->note) {
-			fputs(" note ", fp);
-			dump_str(fp, r->note);
-		}
-		if (locations) {
-			fputs(" at ", fp);
-			dump_loc(fp, r->origin);
-		}
-		if (r->ruleset) {
-			fprintf(fp, " ruleset %s", r->ruleset);
-			if (locations) {
-				fputs(" via ", fp);
-				dump_loc(fp, r->via);
-			}
-		}
-		if (r->unenforceable) {
-			fputs(" unenforceable ", fp);
-			dump_str(fp, r->unenforceable);
-		}
-		fputc('\n', fp);
-	}
+	for (size_t i = 0; i < p->nrules; i++)
+		dump_rule(fp, &p->rules[i], locations, EXPECT_RULE);
+	for (size_t i = 0; i < p->nexpects; i++)
+		dump_rule(fp, &p->expects[i], locations, (enum expect_kind)p->expect_kind[i]);
 }
 
 void ir_dump(const struct ir_unit *u, FILE *fp, bool locations)

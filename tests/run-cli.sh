@@ -263,5 +263,15 @@ printf 'param gw: network;\npolicy p { default deny; expect allow any -> gw tcp 
 expect "expectations wait for parameters" 0 $?
 "$P" check -D gw=192.0.2.1 "$tmp/exp4.pol" >"$tmp/out" 2>&1
 expect "expectations with the parameter given" 1 $?
+
+# a site policy that breaks a vendor profile's row fails check
+sed 's/^    use cisco_ccp/    deny any -> ccp_server tcp 7443 "a site rule that shadows row 5";\n    use cisco_ccp/' \
+	tests/vendor/ccp-site.pol >"$tmp/ccp-broken.pol"
+"$P" check -I tests/vendor "$tmp/ccp-broken.pol" >"$tmp/out" 2>&1
+expect "a site that breaks a vendor row" 1 $?
+has "the vendor row's expectation" "$tmp/out" 'vendor/cisco-ccp.pol:[0-9]*:5: error: expectation fails: tcp .* -> 198.18.30.10:7443 is denied; expected: allowed'
+has "the site rule that breaks it" "$tmp/out" 'ccp-broken.pol:[0-9]*:5: note: rule #1 decides it'
+"$P" check tests/vendor/ccp-site.pol >"$tmp/out" 2>&1
+expect "the site as it is keeps every vendor row" 0 $?
 echo "cli: $n checks, $fail failed"
 [ $fail = 0 ]

@@ -5,7 +5,9 @@ Each tests/vendor/cases/*.txt names a policy (and its -D options) and holds:
 
   row CITATION
       a table row of the source document; some rule's note must end with
-      "(CITATION)". The list is printed with the rules that encode each row.
+      "(CITATION)", and an expectation of the profile must cite it (its
+      note "CITATION"), which portc check proves in the policy. The list is
+      printed with the rules that encode each row.
   subnets DOC START .. END | PROTO SRC:SPORT DPORT | VERDICT DSCP | CITATION
       every address or prefix in the seed document DOC (tests/vendor/seeds/)
       between the lines START and END: a packet to its first and to its last
@@ -113,6 +115,14 @@ for case in sorted(glob.glob("tests/vendor/cases/*.txt")):
                 fail(where, f"no rule encodes the row ({citation})")
             else:
                 print(f"  ({citation}) -> {', '.join(rules)}")
+            # and the profile requires it of the site: an expectation that
+            # cites the row, which portc check proves in this policy
+            expects = [l for l in ir.stdout.split("\n")
+                       if l.startswith("  expect ") and f'note "{citation}"' in l]
+            if not expects:
+                fail(where, f"no expectation requires the row ({citation})")
+            elif ir.returncode != 0:
+                fail(where, f"the policy does not check: {ir.stderr.strip()[:300]}")
         elif line.startswith("subnets "):
             head, probe, *want = [p.strip() for p in line[8:].split("|")]
             doc, rest = head.split(None, 1)
