@@ -38,6 +38,8 @@ struct cli_opts {
 	bool brute_force;		/* lint --brute-force: the pairwise oracle */
 	const char *fail_on;		/* diff --fail-on */
 	const char *git;		/* diff --git REV */
+	const char *side_defines[2][64];	/* diff --old-D, --new-D: NAME=VALUE */
+	size_t nside_defines[2];
 	const char *shown_dir, *shown_as;	/* unit_opts' (diff --git) */
 	bool collect_diags;		/* the command prints diagnostics itself */
 	int argc;			/* operands after the options */
@@ -72,6 +74,9 @@ enum {
 extern const struct cli_spec cli_commands[];
 extern const size_t cli_ncommands;
 
+/* Adds "NAME=VALUE" (given as flag) to o's -D values; false, having said
+ * why, when it is malformed or gives a name a second value. */
+bool cli_add_define(struct cli_opts *o, const char *arg, const char *flag);
 /* Parses options for spec; returns EXIT_OK or EXIT_USAGE (after saying why). */
 int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opts *o);
 void cli_usage(const struct cli_spec *spec, FILE *fp);

@@ -424,6 +424,9 @@ static unsigned parse_fail_on(const char *s)
 	return mask;
 }
 
+static int diff_sides(const struct cli_opts *o, struct cli_opts *oo_in, struct cli_opts *on,
+		      int format, unsigned fail_on);
+
 int cmd_diff(struct cli_opts *o)
 {
 	const char *fmt = o->format ? o->format : "text";
@@ -439,9 +442,31 @@ int cmd_diff(struct cli_opts *o)
 	unsigned fail_on = parse_fail_on(o->fail_on);
 	if (!fail_on)
 		return EXIT_USAGE;
+	/* each side: -D, and its own --old-D or --new-D */
+	struct cli_opts oo = *o, on = *o;
+	for (size_t i = 0; i < o->nside_defines[0]; i++)
+		if (!cli_add_define(&oo, o->side_defines[0][i], "--old-D"))
+			return EXIT_USAGE;
+	for (size_t i = 0; i < o->nside_defines[1]; i++)
+		if (!cli_add_define(&on, o->side_defines[1][i], "--new-D")) {
+			for (size_t k = o->ndefines; k < oo.ndefines; k++)
+				free((char *)oo.defines[k].name);
+			return EXIT_USAGE;
+		}
+	int rc = diff_sides(o, &oo, &on, format, fail_on);
+	for (size_t k = o->ndefines; k < oo.ndefines; k++)
+		free((char *)oo.defines[k].name);
+	for (size_t k = o->ndefines; k < on.ndefines; k++)
+		free((char *)on.defines[k].name);
+	return rc;
+}
+
+static int diff_sides(const struct cli_opts *o, struct cli_opts *oo_in, struct cli_opts *on,
+		      int format, unsigned fail_on)
+{
 	/* with --git, OLD is FILE in a checkout of REV, shown as REV:PATH */
 	struct gitrev g = { 0 };
-	struct cli_opts oo = *o;
+	struct cli_opts oo = *oo_in;
 	char *shown_old = NULL;
 	const char *fold, *fnew;
 	if (o->git) {
@@ -472,7 +497,7 @@ int cmd_diff(struct cli_opts *o)
 	const struct ir_policy *pold = driver_compile(&u_old, &d_old, &oo, fold, &rc_old);
 	if (shown_old)
 		fold = shown_old;
-	const struct ir_policy *pnew = driver_compile(&u_new, &d_new, o, fnew, &rc_new);
+	const struct ir_policy *pnew = driver_compile(&u_new, &d_new, on, fnew, &rc_new);
 	int rc = EXIT_USAGE;
 	if (pold && pnew) {
 		struct diff_result r;

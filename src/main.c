@@ -80,7 +80,8 @@ const struct cli_spec cli_commands[] = {
 	  "  --fail-on=KINDS    exit 1 only for these kinds of change, a comma list of\n"
 	  "                     opened, closed, remarked, other (default: any)\n"
 	  "  --git=REV          OLD is FILE as of git revision REV (its tree, imports and\n"
-	  "                     all), NEW is FILE as it is\n",
+	  "                     all), NEW is FILE as it is\n"
+	  "  --old-D NAME=VALUE, --new-D NAME=VALUE  a parameter for one side only\n",
 	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_FORMAT | CLI_OPT_DIFF, 1, 2 },
 	{ "query", cmd_query, "query [options] FILE PROTO SRC[:PORT] DST[:PORT]\n"
 	  "       portc query [options] --table TABLE.ptab PROTO SRC[:PORT] DST[:PORT]",
@@ -164,14 +165,14 @@ static void no_command(const char *name)
 enum {
 	OPT_COLOR = 256, OPT_FORMAT, OPT_DUMP, OPT_CHECK, OPT_DIFF, OPT_HOOK, OPT_STATS,
 	OPT_TABLE, OPT_ICMP_TYPE, OPT_NO_NDP, OPT_BRUTE, OPT_ALL,
-	OPT_NO_LOOPBACK, OPT_LOOPBACK, OPT_PRIORITY, OPT_STATE, OPT_HOP_LIMIT, OPT_FAIL_ON, OPT_GIT,
+	OPT_NO_LOOPBACK, OPT_LOOPBACK, OPT_PRIORITY, OPT_STATE, OPT_HOP_LIMIT, OPT_FAIL_ON, OPT_GIT, OPT_OLD_D, OPT_NEW_D,
 };
 
-static bool parse_define(struct cli_opts *o, const char *arg)
+bool cli_add_define(struct cli_opts *o, const char *arg, const char *flag)
 {
 	const char *eq = strchr(arg, '=');
 	if (!eq || eq == arg) {
-		diag_plain("-D needs NAME=VALUE, got '%s'", arg);
+		diag_plain("%s needs NAME=VALUE, got '%s'", flag, arg);
 		return false;
 	}
 	if (o->ndefines == ARRAY_LEN(o->defines)) {
@@ -185,7 +186,7 @@ static bool parse_define(struct cli_opts *o, const char *arg)
 	 * (the same value twice is harmless) */
 	for (size_t i = 0; i < o->ndefines; i++) {
 		if (strcmp(o->defines[i].name, name) == 0 && strcmp(o->defines[i].value, eq + 1) != 0) {
-			diag_plain("-D %s given twice, as '%s' and as '%s'; give it once", name,
+			diag_plain("%s %s given twice, as '%s' and as '%s'; give it once", flag, name,
 				   o->defines[i].value, eq + 1);
 			free(name);
 			return false;
@@ -224,6 +225,8 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		{ "brute-force", no_argument, NULL, OPT_BRUTE },
 		{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 		{ "git", required_argument, NULL, OPT_GIT },
+		{ "old-D", required_argument, NULL, OPT_OLD_D },
+		{ "new-D", required_argument, NULL, OPT_NEW_D },
 		{ "output", required_argument, NULL, 'o' },
 		{ "target", required_argument, NULL, 't' },
 		{ "policy", required_argument, NULL, 'p' },
@@ -249,7 +252,7 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		case OPT_STATE: case OPT_HOP_LIMIT: case OPT_LOOPBACK: need = CLI_OPT_QUERY; break;
 		case OPT_STATS: need = CLI_OPT_TARGET | CLI_OPT_LINT; break;
 		case OPT_BRUTE: need = CLI_OPT_LINT; break;
-		case OPT_FAIL_ON: case OPT_GIT: need = CLI_OPT_DIFF; break;
+		case OPT_FAIL_ON: case OPT_GIT: case OPT_OLD_D: case OPT_NEW_D: need = CLI_OPT_DIFF; break;
 		case OPT_FORMAT: need = CLI_OPT_FORMAT; break;
 		case OPT_DUMP: need = CLI_OPT_DUMP; break;
 		case OPT_CHECK: case OPT_DIFF: case 'w': need = CLI_OPT_FMT; break;
@@ -279,7 +282,7 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 			o->incdirs[o->nincdirs++] = optarg;
 			break;
 		case 'D':
-			if (!parse_define(o, optarg))
+			if (!cli_add_define(o, optarg, "-D"))
 				return EXIT_USAGE;
 			break;
 		case 'W': {
@@ -315,6 +318,16 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		case OPT_BRUTE: o->brute_force = true; break;
 		case OPT_FAIL_ON: o->fail_on = optarg; break;
 		case OPT_GIT: o->git = optarg; break;
+		case OPT_OLD_D:
+		case OPT_NEW_D: {
+			int side = c == OPT_NEW_D;
+			if (o->nside_defines[side] == ARRAY_LEN(o->side_defines[side])) {
+				diag_plain("too many --old-D or --new-D options");
+				return EXIT_USAGE;
+			}
+			o->side_defines[side][o->nside_defines[side]++] = optarg;
+			break;
+		}
 		case OPT_FORMAT: o->format = optarg; break;
 		case OPT_DUMP: o->dump = optarg; break;
 		case OPT_CHECK: o->check_only = true; break;

@@ -273,5 +273,15 @@ has "the vendor row's expectation" "$tmp/out" 'vendor/cisco-ccp.pol:[0-9]*:5: er
 has "the site rule that breaks it" "$tmp/out" 'ccp-broken.pol:[0-9]*:5: note: rule #1 decides it'
 "$P" check tests/vendor/ccp-site.pol >"$tmp/out" 2>&1
 expect "the site as it is keeps every vendor row" 0 $?
+
+# diff --old-D / --new-D: a parameter per side
+printf 'param site: network;\npolicy p {\n    default deny;\n    allow site -> 192.0.2.1 tcp 443;\n}\n' >"$tmp/pd.pol"
+"$P" diff --old-D site=198.18.0.0/24 --new-D site=198.18.0.0/23 "$tmp/pd.pol" "$tmp/pd.pol" >"$tmp/out" 2>&1
+expect "diff --old-D/--new-D, the site grown" 1 $?
+has "diff --old-D/--new-D" "$tmp/out" '^    tcp 198.18.1.0/24 -> 192.0.2.1/32 dport 443$'
+"$P" diff -D site=198.18.0.0/24 "$tmp/pd.pol" "$tmp/pd.pol" >"$tmp/out" 2>&1
+expect "diff -D for both sides" 0 $?
+"$P" diff -D site=198.18.0.0/24 --new-D site=198.18.0.0/23 "$tmp/pd.pol" "$tmp/pd.pol" >"$tmp/out" 2>&1
+expect "diff -D and --new-D with two values" 2 $?
 echo "cli: $n checks, $fail failed"
 [ $fail = 0 ]
