@@ -57,19 +57,7 @@ struct align {
 	uint64_t *ha, *hb;
 	long *match_a;			/* per old rule: its new partner, or -1 */
 	long *match_b;
-	/* scratch for the unique keys of one range */
-	uint64_t *key;
-	long *cnt_a, *cnt_b, *pos_a, *pos_b;
-	size_t cap;
 };
-
-static size_t key_slot(const struct align *al, uint64_t h)
-{
-	size_t i = (size_t)(h * 0x9E3779B97F4A7C15u >> 20) & (al->cap - 1);
-	while (al->key[i] && al->key[i] != h)
-		i = (i + 1) & (al->cap - 1);
-	return i;
-}
 
 static void pair(struct align *al, size_t i, size_t j)
 {
@@ -77,12 +65,107 @@ static void pair(struct align *al, size_t i, size_t j)
 	al->match_b[j] = (long)i;
 }
 
-/* Patience alignment of a[al, ah) with b[bl, bh): equal ends are paired,
- * then the rules that occur once on each side are anchors, the longest
- * run of them in the same order on both sides is paired, and the ranges
- * between anchors are aligned the same way. Any common subsequence is
- * correct (diff.h); this one finds the rules a reviewer sees as unchanged
- * where one edit, a move or a few scattered edits are all that changed. */
+/* Rule contents of one range, counted on each side: key, how often on
+ * each, where (the last one). Sized to the range, so that the many small
+ * ranges between anchors cost what they hold. */
+struct keys {
+	uint64_t *key;
+	long *cnt_a, *cnt_b, *pos_b;
+	size_t cap;
+};
+
+static size_t key_slot(const struct keys *t, uint64_t h)
+{
+	size_t i = (size_t)(h * 0x9E3779B97F4A7C15u >> 20) & (t->cap - 1);
+	while (t->key[i] && t->key[i] != h)
+		i = (i + 1) & (t->cap - 1);
+	return i;
+}
+
+static void count_keys(struct keys *t, const struct align *al, size_t a_lo, size_t a_hi,
+		       size_t b_lo, size_t b_hi)
+{
+	t->cap = 64;
+	while (t->cap < 2 * ((a_hi - a_lo) + (b_hi - b_lo)))
+		t->cap *= 2;
+	t->key = xcalloc(t->cap, sizeof *t->key);
+	t->cnt_a = xcalloc(t->cap, sizeof *t->cnt_a);
+	t->cnt_b = xcalloc(t->cap, sizeof *t->cnt_b);
+	t->pos_b = xcalloc(t->cap, sizeof *t->pos_b);
+	for (size_t i = a_lo; i < a_hi; i++) {
+		size_t k = key_slot(t, al->ha[i]);
+		t->key[k] = al->ha[i];
+		t->cnt_a[k]++;
+	}
+	for (size_t j = b_lo; j < b_hi; j++) {
+		size_t k = key_slot(t, al->hb[j]);
+		t->key[k] = al->hb[j];
+		t->cnt_b[k]++;
+		t->pos_b[k] = (long)j;
+	}
+}
+
+static void keys_free(struct keys *t)
+{
+	free(t->key);
+	free(t->cnt_a);
+	free(t->cnt_b);
+	free(t->pos_b);
+}
+
+/* The anchors of a range (rules that occur once on each side, equal), in
+ * old order, and the longest run of them in the same order on the new
+ * side (patience sorting): into run_a, run_b; returns its length. */
+static size_t anchor_run(const struct align *al, size_t a_lo, size_t a_hi, size_t b_lo, size_t b_hi,
+			 long **run_a, long **run_b)
+{
+	struct keys t;
+	count_keys(&t, al, a_lo, a_hi, b_lo, b_hi);
+	size_t na = 0;
+	long *anc = xcalloc(a_hi - a_lo + 1, sizeof *anc), *at = xcalloc(a_hi - a_lo + 1, sizeof *at);
+	for (size_t i = a_lo; i < a_hi; i++) {
+		size_t k = key_slot(&t, al->ha[i]);
+		if (t.cnt_a[k] == 1 && t.cnt_b[k] == 1 && same_rule(&al->a->rules[i], &al->b->rules[t.pos_b[k]])) {
+			at[na] = t.pos_b[k];
+			anc[na++] = (long)i;
+		}
+	}
+	keys_free(&t);
+	long *tail = xcalloc(na + 1, sizeof *tail);	/* index into anc */
+	long *prev = xcalloc(na + 1, sizeof *prev);
+	size_t len = 0;
+	for (size_t x = 0; x < na; x++) {
+		size_t lo = 0, hi = len;
+		while (lo < hi) {
+			size_t m = (lo + hi) / 2;
+			if (at[tail[m]] < at[x])
+				lo = m + 1;
+			else
+				hi = m;
+		}
+		prev[x] = lo ? tail[lo - 1] : -1;
+		tail[lo] = (long)x;
+		if (lo == len)
+			len++;
+	}
+	*run_a = xcalloc(len + 1, sizeof **run_a);
+	*run_b = xcalloc(len + 1, sizeof **run_b);
+	for (long x = len ? tail[len - 1] : -1, k = (long)len - 1; x >= 0; x = prev[x], k--) {
+		(*run_a)[k] = anc[x];
+		(*run_b)[k] = at[x];
+	}
+	free(anc);
+	free(at);
+	free(tail);
+	free(prev);
+	return len;
+}
+
+/* Patience alignment of a[a_lo, a_hi) with b[b_lo, b_hi): equal ends are
+ * paired, then the longest run of anchors, and the ranges between anchors
+ * are aligned the same way. Any common subsequence is correct (diff.h);
+ * this one finds the rules a reviewer sees as unchanged where one edit, a
+ * move or a few scattered edits are all that changed. */
 static void align_range(struct align *al, size_t a_lo, size_t a_hi, size_t b_lo, size_t b_hi)
 {
 	for (;;) {
@@ -94,91 +177,19 @@ static void align_range(struct align *al, size_t a_lo, size_t a_hi, size_t b_lo,
 			pair(al, --a_hi, --b_hi);
 		if (a_lo == a_hi || b_lo == b_hi)
 			return;
-		size_t need = 64;
-		while (need < 2 * ((a_hi - a_lo) + (b_hi - b_lo)))
-			need *= 2;
-		if (need > al->cap) {
-			al->cap = need;
-			free(al->key);
-			free(al->cnt_a);
-			free(al->cnt_b);
-			free(al->pos_a);
-			free(al->pos_b);
-			al->key = xcalloc(need, sizeof *al->key);
-			al->cnt_a = xcalloc(need, sizeof *al->cnt_a);
-			al->cnt_b = xcalloc(need, sizeof *al->cnt_b);
-			al->pos_a = xcalloc(need, sizeof *al->pos_a);
-			al->pos_b = xcalloc(need, sizeof *al->pos_b);
-		}
-		size_t used_cap = al->cap;
-		memset(al->key, 0, used_cap * sizeof *al->key);
-		memset(al->cnt_a, 0, used_cap * sizeof *al->cnt_a);
-		memset(al->cnt_b, 0, used_cap * sizeof *al->cnt_b);
-		for (size_t i = a_lo; i < a_hi; i++) {
-			size_t k = key_slot(al, al->ha[i]);
-			al->key[k] = al->ha[i];
-			al->cnt_a[k]++;
-			al->pos_a[k] = (long)i;
-		}
-		for (size_t j = b_lo; j < b_hi; j++) {
-			size_t k = key_slot(al, al->hb[j]);
-			al->key[k] = al->hb[j];
-			al->cnt_b[k]++;
-			al->pos_b[k] = (long)j;
-		}
-		/* anchors in old order, then the longest increasing run of their
-		 * new positions (patience sorting) */
-		size_t na = 0;
-		long *anc = xcalloc(a_hi - a_lo + 1, sizeof *anc);
-		for (size_t i = a_lo; i < a_hi; i++) {
-			size_t k = key_slot(al, al->ha[i]);
-			if (al->cnt_a[k] == 1 && al->cnt_b[k] == 1 &&
-			    same_rule(&al->a->rules[i], &al->b->rules[al->pos_b[k]]))
-				anc[na++] = (long)i;
-		}
-		if (na == 0) {
-			free(anc);
-			return;
-		}
-		long *tail = xcalloc(na + 1, sizeof *tail);	/* index into anc */
-		long *prev = xcalloc(na + 1, sizeof *prev);
-		size_t len = 0;
-		for (size_t x = 0; x < na; x++) {
-			long bx = al->pos_b[key_slot(al, al->ha[anc[x]])];
-			size_t lo = 0, hi = len;
-			while (lo < hi) {
-				size_t m = (lo + hi) / 2;
-				long bm = al->pos_b[key_slot(al, al->ha[anc[tail[m]]])];
-				if (bm < bx)
-					lo = m + 1;
-				else
-					hi = m;
-			}
-			prev[x] = lo ? tail[lo - 1] : -1;
-			tail[lo] = (long)x;
-			if (lo == len)
-				len++;
-		}
-		/* the run, backwards, as pairs; then the gaps between them */
-		size_t nrun = len;
-		long *run_a = xcalloc(nrun + 1, sizeof *run_a), *run_b = xcalloc(nrun + 1, sizeof *run_b);
-		for (long x = tail[len - 1], k = (long)nrun - 1; x >= 0; x = prev[x], k--) {
-			run_a[k] = anc[x];
-			run_b[k] = al->pos_b[key_slot(al, al->ha[anc[x]])];
-		}
-		free(anc);
-		free(tail);
-		free(prev);
-		for (size_t k = 0; k < nrun; k++)
-			pair(al, (size_t)run_a[k], (size_t)run_b[k]);
+		long *run_a, *run_b;
+		size_t nrun = anchor_run(al, a_lo, a_hi, b_lo, b_hi, &run_a, &run_b);
 		size_t pa = a_lo, pb = b_lo;
 		for (size_t k = 0; k < nrun; k++) {
+			pair(al, (size_t)run_a[k], (size_t)run_b[k]);
 			align_range(al, pa, (size_t)run_a[k], pb, (size_t)run_b[k]);
 			pa = (size_t)run_a[k] + 1;
 			pb = (size_t)run_b[k] + 1;
 		}
 		free(run_a);
 		free(run_b);
+		if (nrun == 0)
+			return;
 		a_lo = pa;
 		b_lo = pb;	/* the last gap: round again, without recursion */
 	}
@@ -459,11 +470,6 @@ bool diff_policies(const struct ir_policy *old, const struct ir_policy *new, str
 	free(al.hb);
 	free(al.match_a);
 	free(al.match_b);
-	free(al.key);
-	free(al.cnt_a);
-	free(al.cnt_b);
-	free(al.pos_a);
-	free(al.pos_b);
 	free(c.gkey);
 	free(c.gval);
 	cls_free(&c.old);
