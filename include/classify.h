@@ -21,8 +21,6 @@
 #include "lint_index.h"
 #include "region.h"
 
-#define ALL_ACTIONS ((1u << ACT_ALLOW) | (1u << ACT_DENY) | (1u << ACT_REJECT))
-
 /* The most products one piece of the work may grow to before the caller
  * gives up rather than answer wrong or run for hours. */
 #define CLS_MAX_PIECES 100000
@@ -34,6 +32,7 @@ struct decision {
 	bool log;
 };
 
+struct decision rule_decision(const struct ir_rule *r);
 struct decision decision_of(const struct ir_policy *pol, const struct ir_rule *r);	/* r NULL: the default */
 bool decision_equal(struct decision a, struct decision b);
 
@@ -91,8 +90,8 @@ void pieces_push(struct pieces *ps, const struct prod *p, long rule);
 bool cls_classify(const struct cls_policy *s, int f, const struct prod *q, struct arena *ar,
 		  struct pieces *out);
 
-/* A packet of p that reads well: TCP, then UDP, where p has them, source
- * port 40000 where it allows, else its lowest values. */
+/* A packet of p that reads well (box_sample_readable), of a protocol the
+ * family carries where p has one. */
 void cls_witness(const struct prod *p, int family, struct packet *out);
 /* "tcp 198.18.0.0/24 sport 1024-65535 -> 192.0.2.1 dport 443" */
 void cls_put_prod(struct strbuf *sb, int family, const struct prod *p);

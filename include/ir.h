@@ -54,8 +54,9 @@ struct ir_policy {
 	size_t nrules;
 	unsigned nsource;		/* source rules, after expansion */
 	/* expectations (expect.h): their regions as IR rules (origin: the
-	 * expectation, via: the 'use' that brought it in), what each asserts;
-	 * no backend reads them */
+	 * expectation, via: the 'use' that brought it in, source: which
+	 * expectation as written, its protocols sharing one), what each
+	 * asserts; no backend reads them */
 	struct ir_rule *expects;
 	unsigned char *expect_kind;	/* enum expect_kind, per expectation rule */
 	size_t nexpects;

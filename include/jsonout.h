@@ -27,6 +27,10 @@ json_t *json_uri(const char *path);
 const char *diag_level_text(enum diag_level l);
 const char *diag_rule_name(const struct diag_record *r);
 json_t *loc_json(struct loc l);
+/* An IR rule as query and diff give it: {number, file, line, column, note,
+ * ruleset (when it came from one)}. */
+struct ir_rule;
+json_t *rule_json(const struct ir_rule *r);
 /* A SARIF location: file and region, with a message and an id when given
  * (msg NULL, id -1: neither). */
 json_t *sarif_location(struct loc l, const char *msg, int id);

@@ -24,6 +24,8 @@ struct rindex_rule {
 };
 
 #define RINDEX_MULTI 0x80	/* in a kinds mask: only multi rules */
+/* every action, as a kinds mask */
+#define ALL_ACTIONS ((1u << ACT_ALLOW) | (1u << ACT_DENY) | (1u << ACT_REJECT))
 
 struct rindex;
 

@@ -64,5 +64,9 @@ bool boxes_subtract(struct boxes *set, const struct box *b, size_t max);
 /* A packet inside a box: its lowest corner, with fields a protocol lacks
  * zeroed, as the evaluator sees them. */
 void box_sample(const struct box *b, int family, struct packet *p);
+/* A packet inside b that reads well (lint's and diff's witnesses): TCP,
+ * then UDP, then ICMP where b allows, client port 40000, port 443 for a
+ * full range, documentation addresses where b holds them. */
+void box_sample_readable(const struct box *b, int family, struct packet *p);
 
 #endif

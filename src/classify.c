@@ -9,11 +9,14 @@
 
 /* ---- decisions ----------------------------------------------------------- */
 
+struct decision rule_decision(const struct ir_rule *r)
+{
+	return (struct decision){ r->action, r->action == ACT_ALLOW ? r->dscp : -1, r->log };
+}
+
 struct decision decision_of(const struct ir_policy *pol, const struct ir_rule *r)
 {
-	if (!r)
-		return (struct decision){ pol->dflt, -1, pol->dflt_log };
-	return (struct decision){ r->action, r->action == ACT_ALLOW ? r->dscp : -1, r->log };
+	return r ? rule_decision(r) : (struct decision){ pol->dflt, -1, pol->dflt_log };
 }
 
 bool decision_equal(struct decision a, struct decision b)
@@ -56,7 +59,6 @@ struct prod prod_keep(struct arena *a, const struct prod *p)
 		}
 	return q;
 }
-
 
 void prods_push(struct prods *ps, const struct prod *p)
 {
@@ -191,19 +193,18 @@ bool cls_classify(const struct cls_policy *s, int f, const struct prod *q, struc
 
 void cls_witness(const struct prod *p, int family, struct packet *out)
 {
+	/* the first box, on a protocol of the family: a product of ICMP and
+	 * ICMPv6 starts with ICMP, which an IPv6 packet does not carry */
 	struct box b;
 	prod_first_box(p, &b);
 	static const int prefer[] = { 6, 17, 1, 58 };
-	struct ivset protos = prod_dim(p, PS_PROTO);
 	for (size_t i = 0; i < ARRAY_LEN(prefer); i++)
-		if (ivset_contains(protos, (u128)prefer[i]) && !(prefer[i] == 1 && family == 6) &&
+		if (ivset_contains(prod_dim(p, PS_PROTO), (u128)prefer[i]) && !(prefer[i] == 1 && family == 6) &&
 		    !(prefer[i] == 58 && family == 4)) {
 			b.d[PS_PROTO].lo = b.d[PS_PROTO].hi = (u128)prefer[i];
 			break;
 		}
-	if (ivset_contains(prod_dim(p, PS_SPORT), 40000))
-		b.d[PS_SPORT].lo = b.d[PS_SPORT].hi = 40000;
-	box_sample(&b, family, out);
+	box_sample_readable(&b, family, out);
 }
 
 /* ---- text ------------------------------------------------------------------------ */

@@ -90,24 +90,13 @@ static void print_text(const char *fold, const char *fnew, const struct ir_polic
 	sb_free(&sb);
 }
 
-static json_t *side_json(const struct ir_policy *pol, const struct ir_rule *r, struct decision d)
+static json_t *side_json(const struct ir_rule *r, struct decision d)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "verdict", json_string(action_name(d.action)));
 	json_object_set_new(o, "dscp", d.dscp >= 0 ? json_integer(d.dscp) : json_null());
 	json_object_set_new(o, "log", json_boolean(d.log));
-	if (r) {
-		json_t *rule = json_object();
-		json_object_set_new(rule, "number", json_integer(r->source + 1));
-		json_object_set_new(rule, "file", json_text(r->origin.src->name));
-		json_object_set_new(rule, "line", json_integer(r->origin.line));
-		json_object_set_new(rule, "column", json_integer(r->origin.col));
-		json_object_set_new(rule, "note", r->note ? json_text(r->note) : json_null());
-		json_object_set_new(o, "rule", rule);
-	} else {
-		json_object_set_new(o, "rule", json_null());
-	}
-	(void)pol;
+	json_object_set_new(o, "rule", r ? rule_json(r) : json_null());
 	return o;
 }
 
@@ -169,14 +158,13 @@ static json_t *prod_json(int family, const struct prod *p)
 	return o;
 }
 
-static json_t *change_json(const struct ir_policy *pold, const struct ir_policy *pnew,
-			   const struct diff_change *ch)
+static json_t *change_json(const struct diff_change *ch)
 {
 	json_t *c = json_object();
 	json_object_set_new(c, "kind", json_string(diff_kind_name(ch->kind)));
 	json_object_set_new(c, "family", json_integer(ch->family));
-	json_object_set_new(c, "old", side_json(pold, ch->old_rule, ch->old_dec));
-	json_object_set_new(c, "new", side_json(pnew, ch->new_rule, ch->new_dec));
+	json_object_set_new(c, "old", side_json(ch->old_rule, ch->old_dec));
+	json_object_set_new(c, "new", side_json(ch->new_rule, ch->new_dec));
 	json_t *regions = json_array();
 	for (size_t k = 0; k < ch->n; k++)
 		json_array_append_new(regions, prod_json(ch->family, &ch->p[k]));
@@ -200,7 +188,7 @@ static int print_json(const char *fold, const char *fnew, const struct ir_policy
 	json_object_set_new(o, "summary", sum);
 	json_t *a = json_array();
 	for (size_t i = 0; i < r->n; i++)
-		json_array_append_new(a, change_json(pold, pnew, &r->v[i]));
+		json_array_append_new(a, change_json(&r->v[i]));
 	json_object_set_new(o, "changes", a);
 	int rc = json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
 	putchar('\n');
@@ -246,8 +234,7 @@ static void md_code(struct strbuf *sb, const char *s)
 	sb_putc(sb, '`');
 }
 
-static void md_rule(struct strbuf *sb, const struct ir_policy *pol, const struct ir_rule *r,
-		    struct decision d)
+static void md_rule(struct strbuf *sb, const struct ir_rule *r, struct decision d)
 {
 	struct strbuf t = { 0 };
 	sb_init(&t);
@@ -266,7 +253,6 @@ static void md_rule(struct strbuf *sb, const struct ir_policy *pol, const struct
 		md_text(sb, r->note);
 		sb_putc(sb, '"');
 	}
-	(void)pol;
 }
 
 static const char *const md_heading[DIFF__COUNT] = {
@@ -274,8 +260,8 @@ static const char *const md_heading[DIFF__COUNT] = {
 	"Other: deny against reject, or the log",
 };
 
-static void print_markdown(const char *fold, const char *fnew, const struct ir_policy *pold,
-			   const struct ir_policy *pnew, const struct diff_result *r)
+static void print_markdown(const char *fold, const char *fnew, const struct ir_policy *pnew,
+			   const struct diff_result *r)
 {
 	struct strbuf sb = { 0 }, t = { 0 };
 	sb_init(&sb);
@@ -311,9 +297,9 @@ static void print_markdown(const char *fold, const char *fnew, const struct ir_p
 					md_code(&sb, t.s);
 				}
 				sb_puts(&sb, " | ");
-				md_rule(&sb, pold, ch->old_rule, ch->old_dec);
+				md_rule(&sb, ch->old_rule, ch->old_dec);
 				sb_puts(&sb, " | ");
-				md_rule(&sb, pnew, ch->new_rule, ch->new_dec);
+				md_rule(&sb, ch->new_rule, ch->new_dec);
 				sb_puts(&sb, " | ");
 				sb_reset(&t);
 				packet_format(&ch->witness, &t);
@@ -380,7 +366,7 @@ static int print_sarif(const struct ir_policy *pold, const struct ir_policy *pne
 			json_object_set_new(o, "relatedLocations",
 					    json_pack("[o]", sarif_location(ch->old_rule->origin, t.s, 0)));
 		}
-		json_object_set_new(o, "properties", change_json(pold, pnew, ch));
+		json_object_set_new(o, "properties", change_json(ch));
 		json_array_append_new(results, o);
 	}
 	sb_free(&m);
@@ -512,7 +498,7 @@ static int diff_sides(const struct cli_opts *o, struct cli_opts *oo_in, struct c
 			else if (format == 1)
 				rc = print_json(fold, fnew, pold, pnew, &r);
 			else if (format == 2)
-				print_markdown(fold, fnew, pold, pnew, &r);
+				print_markdown(fold, fnew, pnew, &r);
 			else
 				rc = print_sarif(pold, pnew, &r);
 			if (rc == EXIT_OK && fflush(stdout) != 0)

@@ -178,20 +178,7 @@ static int print_json(const struct ir_policy *pol, const struct verdict *v, cons
 	json_object_set_new(o, "verdict", json_string(action_name(v->action)));
 	json_object_set_new(o, "hook", json_string(hook_name(h)));
 	json_object_set_new(o, "prologue", v->prologue ? json_string(v->prologue) : json_null());
-	if (v->rule) {
-		const struct ir_rule *r = v->rule;
-		json_t *rule = json_object();
-		json_object_set_new(rule, "number", json_integer(r->source + 1));
-		json_object_set_new(rule, "file", json_text(r->origin.src->name));
-		json_object_set_new(rule, "line", json_integer(r->origin.line));
-		json_object_set_new(rule, "column", json_integer(r->origin.col));
-		json_object_set_new(rule, "note", json_text(r->note));
-		if (r->ruleset)
-			json_object_set_new(rule, "ruleset", json_text(r->ruleset));
-		json_object_set_new(o, "rule", rule);
-	} else {
-		json_object_set_new(o, "rule", json_null());
-	}
+	json_object_set_new(o, "rule", v->rule ? rule_json(v->rule) : json_null());
 	json_object_set_new(o, "dscp", v->dscp >= 0 ? json_integer(v->dscp) : json_null());
 	json_object_set_new(o, "log", json_boolean(v->log));
 	json_object_set_new(o, "policy", json_text(pol->name));

@@ -33,9 +33,7 @@ const char *diff_kind_name(enum diff_kind k)
 
 static bool same_rule(const struct ir_rule *a, const struct ir_rule *b)
 {
-	struct decision x = { a->action, a->action == ACT_ALLOW ? a->dscp : -1, a->log };
-	struct decision y = { b->action, b->action == ACT_ALLOW ? b->dscp : -1, b->log };
-	return decision_equal(x, y) && a->proto == b->proto && !a->unenforceable == !b->unenforceable &&
+	return decision_equal(rule_decision(a), rule_decision(b)) && a->proto == b->proto && !a->unenforceable == !b->unenforceable &&
 	       ivset_equal(a->src4, b->src4) && ivset_equal(a->src6, b->src6) &&
 	       ivset_equal(a->dst4, b->dst4) && ivset_equal(a->dst6, b->dst6) &&
 	       ivset_equal(a->sport, b->sport) && ivset_equal(a->dport, b->dport) &&

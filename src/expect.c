@@ -92,29 +92,20 @@ size_t expect_check_policy(const struct ir_policy *pol, struct diag *d)
 	cls_init(&cp, pol);
 	struct arena *ar = arena_new();
 	size_t failed = 0;
-	/* one error per expectation as written: its protocols' IR rules are
-	 * consecutive and share the origin */
+	/* one error per expectation as written (source numbers them) */
 	unsigned char *reported = xcalloc(pol->nexpects + 1, 1);
 	for (int f = 0; f < 2; f++) {
 		cls_index(&cp, f, NULL, 0);
 		for (size_t i = 0; i < pol->nexpects; i++) {
 			const struct ir_rule *e = &pol->expects[i];
-			size_t first = i;
-			while (first > 0 && pol->expects[first - 1].origin.src == e->origin.src &&
-			       pol->expects[first - 1].origin.line == e->origin.line &&
-			       pol->expects[first - 1].origin.col == e->origin.col &&
-			       loc_valid(e->via) == loc_valid(pol->expects[first - 1].via) &&
-			       (!loc_valid(e->via) || (pol->expects[first - 1].via.line == e->via.line &&
-						      pol->expects[first - 1].via.col == e->via.col)))
-				first--;
-			if (reported[first] || e->unenforceable)
+			if (reported[e->source] || e->unenforceable)
 				continue;
 			enum expect_kind k = (enum expect_kind)pol->expect_kind[i];
 			struct prod bad;
 			long rule;
 			if (!first_failure(&cp, f, e, k, &bad, &rule, ar))
 				continue;
-			reported[first] = 1;
+			reported[e->source] = 1;
 			failed++;
 			struct packet p;
 			cls_witness(&bad, f ? 6 : 4, &p);

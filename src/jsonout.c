@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "eval.h"
+#include "ir.h"
 #include "lint.h"
 #include "util.h"
 
@@ -85,6 +86,19 @@ json_t *sarif_location(struct loc l, const char *msg, int id)
 		json_object_set_new(o, "message", json_pack("{s:o}", "text", json_text(msg)));
 	if (id >= 0)
 		json_object_set_new(o, "id", json_integer(id));
+	return o;
+}
+
+json_t *rule_json(const struct ir_rule *r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "number", json_integer(r->source + 1));
+	json_object_set_new(o, "file", json_text(r->origin.src->name));
+	json_object_set_new(o, "line", json_integer(r->origin.line));
+	json_object_set_new(o, "column", json_integer(r->origin.col));
+	json_object_set_new(o, "note", json_text(r->note));
+	if (r->ruleset)
+		json_object_set_new(o, "ruleset", json_text(r->ruleset));
 	return o;
 }
 

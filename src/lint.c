@@ -44,7 +44,6 @@
 
 #define DEFAULT_MAX_FRAGMENTS 4096
 #define MANY_OVERLAPS 64	/* see analyze */
-#define ALL_ACTIONS ((1u << ACT_ALLOW) | (1u << ACT_DENY) | (1u << ACT_REJECT))
 
 struct lrule {
 	size_t ir_first, ir_n;		/* its IR rules */
@@ -488,36 +487,6 @@ static bool same_decision(const struct lrule *a, const struct lrule *b)
 
 /* ---- witnesses ------------------------------------------------------------ */
 
-/* A packet in box b, chosen to read well: TCP where the protocol allows,
- * a common client port, the first address. */
-static void sample(const struct box *b, int family, struct packet *p)
-{
-	box_sample(b, family, p);
-	static const int prefer[] = { 6, 17, 1, 58 };
-	for (size_t i = 0; i < ARRAY_LEN(prefer); i++) {
-		if (b->d[PS_PROTO].lo <= (u128)prefer[i] && (u128)prefer[i] <= b->d[PS_PROTO].hi &&
-		    !(prefer[i] == 1 && family == 6) && !(prefer[i] == 58 && family == 4)) {
-			p->proto = prefer[i];
-			break;
-		}
-	}
-	if (b->d[PS_SPORT].lo <= 40000 && 40000 <= b->d[PS_SPORT].hi)
-		p->sport = 40000;
-	if (b->d[PS_DPORT].lo == 0 && b->d[PS_DPORT].hi == 65535)
-		p->dport = 443;
-	/* an address from the documentation ranges where the box allows one */
-	u128 doc = family == 4 ? 0xC0000201u : (((u128)0x20010db8 << 96) | 1);
-	u128 doc2 = family == 4 ? 0xC0000202u : (((u128)0x20010db8 << 96) | 2);
-	if (b->d[PS_SRC].lo <= doc && doc <= b->d[PS_SRC].hi)
-		p->src = doc;
-	if (b->d[PS_DST].lo <= doc2 && doc2 <= b->d[PS_DST].hi)
-		p->dst = doc2;
-	if (!ir_has_ports(p->proto))
-		p->sport = p->dport = 0;
-	if (!ir_has_types(p->proto))
-		p->type = 0;
-}
-
 /* A packet of the region: in the box of its first product's lowest
  * intervals, which reads as the first address and port of each set. */
 static bool region_sample(const struct region r[2], struct packet *p)
@@ -526,7 +495,7 @@ static bool region_sample(const struct region r[2], struct packet *p)
 		if (r[f].n) {
 			struct box b;
 			prod_first_box(&r[f].v[0], &b);
-			sample(&b, f ? 6 : 4, p);
+			box_sample_readable(&b, f ? 6 : 4, p);
 			return true;
 		}
 	return false;

@@ -17,6 +17,7 @@ struct lower {
 	ARR(struct ir_rule) expects;	/* expectations' regions, as rules */
 	ARR(unsigned char) expect_kind;
 	unsigned source;		/* source rules seen so far */
+	unsigned nexpect;		/* expectations seen so far */
 	struct node *via;		/* the outermost 'use' being expanded */
 	const char *ruleset;		/* the innermost ruleset being expanded */
 	unsigned depth;
@@ -329,10 +330,12 @@ static void lower_expect(struct lower *l, struct node *st, const struct env *env
 	lower_rule(l, st, env);
 	l->source = source;	/* rule numbers count rules only */
 	for (size_t i = before; i < l->rules.n; i++) {
+		l->rules.v[i].source = l->nexpect;	/* which expectation, as written */
 		ARR_PUSH(l->u->arena, l->expects, l->rules.v[i]);
 		ARR_PUSH(l->u->arena, l->expect_kind, st->u.rule.expect);
 	}
 	l->rules.n = before;
+	l->nexpect++;
 }
 
 /* The host's addresses place rules on hooks (hooks.h), so they must be

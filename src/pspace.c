@@ -249,3 +249,33 @@ void box_sample(const struct box *b, int family, struct packet *p)
 	p->dport = (uint16_t)b->d[PS_DPORT].lo;
 	p->type = (uint8_t)b->d[PS_TYPE].lo;
 }
+
+/* A packet in box b, chosen to read well: TCP where the protocol allows,
+ * a common client port, the first address. */
+void box_sample_readable(const struct box *b, int family, struct packet *p)
+{
+	box_sample(b, family, p);
+	static const int prefer[] = { 6, 17, 1, 58 };
+	for (size_t i = 0; i < ARRAY_LEN(prefer); i++) {
+		if (b->d[PS_PROTO].lo <= (u128)prefer[i] && (u128)prefer[i] <= b->d[PS_PROTO].hi &&
+		    !(prefer[i] == 1 && family == 6) && !(prefer[i] == 58 && family == 4)) {
+			p->proto = prefer[i];
+			break;
+		}
+	}
+	if (b->d[PS_SPORT].lo <= 40000 && 40000 <= b->d[PS_SPORT].hi)
+		p->sport = 40000;
+	if (b->d[PS_DPORT].lo == 0 && b->d[PS_DPORT].hi == 65535)
+		p->dport = 443;
+	/* an address from the documentation ranges where the box allows one */
+	u128 doc = family == 4 ? 0xC0000201u : (((u128)0x20010db8 << 96) | 1);
+	u128 doc2 = family == 4 ? 0xC0000202u : (((u128)0x20010db8 << 96) | 2);
+	if (b->d[PS_SRC].lo <= doc && doc <= b->d[PS_SRC].hi)
+		p->src = doc;
+	if (b->d[PS_DST].lo <= doc2 && doc2 <= b->d[PS_DST].hi)
+		p->dst = doc2;
+	if (!ir_has_ports(p->proto))
+		p->sport = p->dport = 0;
+	if (!ir_has_types(p->proto))
+		p->type = 0;
+}
