@@ -58,12 +58,12 @@ LIB_OBJS  := $(BUILD)/lib/match.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # tools of the kernel tests (tests/kernel/)
-KTOOLS    := $(BUILD)/tests/pkt $(BUILD)/tests/diffgen
+KTOOLS    := $(BUILD)/tests/pkt $(BUILD)/tests/diffgen $(BUILD)/tests/liftcheck
 TTOOLS    := $(BUILD)/tests/tablecheck
 # portc diff against brute force (tests/diff/)
 DTOOLS    := $(BUILD)/tests/diffcheck
 
-.PHONY: all deps deps-test deps-bench check check-unit check-golden check-kernel check-kernel-long check-sanitize demo docs bench bench-lint bench-table bench-sets bench-estate bench-diff bench-ab fuzz install clean
+.PHONY: all deps deps-test deps-bench check check-unit check-golden check-kernel check-kernel-long check-ansible check-sanitize demo docs bench bench-lint bench-table bench-sets bench-estate bench-diff bench-ab fuzz install clean
 .DEFAULT_GOAL := all
 
 all: deps $(PORTC) $(LIB_A) $(LIB_SO)
@@ -128,6 +128,9 @@ $(BUILD)/tests/pkt: tests/kernel/pkt.c | $(BUILD)/.dir
 $(BUILD)/tests/diffgen: tests/kernel/diffgen.c $(CORE) $(LIB_A) | $(BUILD)/.dir
 	$(CC) $(ALL_CFLAGS) $(WARN) -Wno-missing-prototypes $(CPPFLAGS) -o $@ $< $(CORE) $(LIB_A) $(LDFLAGS) $(LDLIBS)
 
+$(BUILD)/tests/liftcheck: tests/kernel/liftcheck.c $(CORE) $(LIB_A) | $(BUILD)/.dir
+	$(CC) $(ALL_CFLAGS) $(WARN) -Wno-missing-prototypes $(CPPFLAGS) -o $@ $< $(CORE) $(LIB_A) $(LDFLAGS) $(LDLIBS)
+
 $(BUILD)/tests/tablecheck: tests/table/tablecheck.c $(CORE) $(LIB_A) | $(BUILD)/.dir
 	$(CC) $(ALL_CFLAGS) $(WARN) -Wno-missing-prototypes $(CPPFLAGS) -o $@ $< $(CORE) $(LIB_A) $(LDFLAGS) $(LDLIBS)
 
@@ -148,6 +151,10 @@ check-kernel: deps-test all $(KTOOLS)
 # (make check sends 3,000 a run, four seeds): half an hour or more.
 check-kernel-long: deps-test all $(KTOOLS)
 	@PORTC_DIFF_COUNT=20000 PORTC_DIFF_SEEDS="1 2 3 4 5 6 7 8" bash tests/kernel/run.sh $(BUILD)
+
+# The Ansible role over SSH to three namespaces (tests/ansible/run.sh).
+check-ansible: deps-test all
+	@bash tests/ansible/run.sh $(BUILD)
 
 check-unit: all $(UNIT_BINS)
 	@sh tests/run-unit.sh $(BUILD)

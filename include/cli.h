@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "backend.h"
 #include "diag.h"
 #include "unit.h"
 
@@ -40,6 +41,9 @@ struct cli_opts {
 	const char *git;		/* diff --git REV */
 	const char *side_defines[2][64];	/* diff --old-D, --new-D: NAME=VALUE */
 	size_t nside_defines[2];
+	const char *confirm_timeout;	/* apply --confirm-timeout */
+	bool dry_run;			/* apply --dry-run */
+	bool confirm;			/* apply --confirm */
 	const char *shown_dir, *shown_as;	/* unit_opts' (diff --git) */
 	bool collect_diags;		/* the command prints diagnostics itself */
 	int argc;			/* operands after the options */
@@ -69,6 +73,7 @@ enum {
 	CLI_OPT_QUERY = 1 << 8,		/* --icmp-type, --table */
 	CLI_OPT_LINT = 1 << 9,		/* --stats, --brute-force */
 	CLI_OPT_DIFF = 1 << 10,		/* --fail-on */
+	CLI_OPT_APPLY = 1 << 11,	/* --confirm-timeout, --dry-run, --confirm */
 };
 
 extern const struct cli_spec cli_commands[];
@@ -95,6 +100,18 @@ const struct ir_policy *driver_policy(const struct unit *u, const struct cli_opt
 const struct ir_policy *driver_compile(struct unit *u, struct diag *d, const struct cli_opts *o,
 				       const char *path, int *rc);
 
+/* cmd_compile.c: the policy of o->argv[0] through be, with o's target
+ * options, into memory (for apply and verify). EXIT_OK, or the exit code
+ * after the diagnostics are printed; free *out either way. */
+struct compile_result {
+	struct emit_file files[EMIT_MAX_FILES];
+	size_t n;
+	struct emit_stats stats;
+	char *policy;			/* the policy's name */
+};
+int compile_run(struct cli_opts *o, const struct backend *be, struct compile_result *out);
+void compile_result_free(struct compile_result *c);
+
 int cmd_check(struct cli_opts *o);
 int cmd_fmt(struct cli_opts *o);
 int cmd_query(struct cli_opts *o);
@@ -102,5 +119,7 @@ int cmd_compile(struct cli_opts *o);
 int cmd_doc(struct cli_opts *o);
 int cmd_lint(struct cli_opts *o);
 int cmd_diff(struct cli_opts *o);
+int cmd_verify(struct cli_opts *o);
+int cmd_apply(struct cli_opts *o);
 
 #endif

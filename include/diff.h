@@ -21,6 +21,8 @@
 #include "classify.h"
 #include "region.h"
 
+struct strbuf;
+
 enum diff_kind { DIFF_OPENED, DIFF_CLOSED, DIFF_REMARKED, DIFF_OTHER, DIFF__COUNT };
 
 /* The packets of one family that the old rule (NULL: the default) and the
@@ -50,5 +52,9 @@ bool diff_policies(const struct ir_policy *old, const struct ir_policy *new, str
 void diff_free(struct diff_result *r);
 
 const char *diff_kind_name(enum diff_kind k);
+/* Prints a change's region (one line per product, indented) and its
+ * witness ("    for example: PACKET"), as diff, verify and apply show
+ * them; sb is scratch. */
+void diff_print_region(struct strbuf *sb, const struct diff_change *ch);
 
 #endif

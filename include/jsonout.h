@@ -33,6 +33,9 @@ struct ir_rule;
 json_t *rule_json(const struct ir_rule *r);
 /* A SARIF location: file and region, with a message and an id when given
  * (msg NULL, id -1: neither). */
+/* diff_json.c: one change of a diff, as portc diff --format=json writes it. */
+struct diff_change;
+json_t *diff_change_json(const struct diff_change *ch);
 json_t *sarif_location(struct loc l, const char *msg, int id);
 json_t *witness_json(const struct diag_record *r);
 json_t *finding_json(const struct diag_record *r);

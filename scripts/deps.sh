@@ -39,6 +39,9 @@ python3:cmd:python3
 python3-jsonschema:f:/usr/lib/python3/dist-packages/jsonschema/__init__.py
 valgrind:cmd:valgrind
 patch:cmd:patch
+ansible-core:cmd:ansible-playbook
+openssh-server:f:/usr/sbin/sshd
+openssh-client:cmd:ssh
 git:cmd:git
 tar:cmd:tar
 "

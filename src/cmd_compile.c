@@ -63,14 +63,14 @@ static int write_outputs(const char *out, struct emit_file *files, size_t n, boo
 
 /* --stats: a sentence on stderr, or (--format=json) one JSON object of the
  * named figures, also on stderr, so that stdout stays the ruleset. */
-static void print_stats(const struct ir_policy *pol, const struct backend *be,
+static void print_stats(const char *policy, const struct backend *be,
 			const struct emit_stats *st, const char *format)
 {
 	if (!format || strcmp(format, "json") != 0) {
-		fprintf(stderr, "policy %s (%s): %s\n", pol->name, be->name, st->text.s);
+		fprintf(stderr, "policy %s (%s): %s\n", policy, be->name, st->text.s);
 		return;
 	}
-	json_t *o = json_pack("{s:o, s:s}", "policy", json_text(pol->name), "target", be->name);
+	json_t *o = json_pack("{s:o, s:s}", "policy", json_text(policy), "target", be->name);
 	for (size_t i = 0; i < st->nnamed; i++)
 		json_object_set_new(o, st->named[i].name, json_integer((json_int_t)st->named[i].value));
 	if (st->hooks) {
@@ -85,21 +85,10 @@ static void print_stats(const struct ir_policy *pol, const struct backend *be,
 	json_decref(o);
 }
 
-int cmd_compile(struct cli_opts *o)
+int compile_run(struct cli_opts *o, const struct backend *be, struct compile_result *out)
 {
-	if (!o->target) {
-		diag_plain("compile needs a target: -t %s", backend_names());
-		return EXIT_USAGE;
-	}
-	if (o->format && (strcmp(o->format, "json") != 0 && strcmp(o->format, "text") != 0)) {
-		diag_plain("--format (of --stats) takes text or json");
-		return EXIT_USAGE;
-	}
-	const struct backend *be = backend_find(o->target);
-	if (!be) {
-		diag_plain("unknown target '%s'; the targets are: %s", o->target, backend_names());
-		return EXIT_USAGE;
-	}
+	memset(out, 0, sizeof *out);
+	sb_init(&out->stats.text);
 	struct emit_opts eo = { .source = o->argv[0],
 				.prologue = { .ndp = !o->no_ndp, .loopback = !o->no_loopback } };
 	if (o->hook) {
@@ -130,30 +119,51 @@ int cmd_compile(struct cli_opts *o)
 			eo.hooks = ir_policy_default_hooks(pol);
 		warn_unplaced_rules(&d, pol, eo.hooks);
 		diag_flush(&d, stderr);
-		if (diag_failed(&d)) {
-			unit_free(&u);
-			diag_free(&d);
-			return EXIT_ERRORS;
-		}
-	}
-	if (pol) {
-		struct emit_file files[EMIT_MAX_FILES];
-		size_t n = 0;
-		struct emit_stats st = { 0 };
-		sb_init(&st.text);
-		if (!be->emit(pol, &eo, files, &n, &st, &d)) {
+		if (diag_failed(&d))
+			r = EXIT_ERRORS;
+		else if (!be->emit(pol, &eo, out->files, &out->n, &out->stats, &d)) {
 			diag_flush(&d, stderr);
 			r = EXIT_ERRORS;
 		} else {
-			r = write_outputs(o->output, files, n, be->binary);
-			if (r == EXIT_OK && o->stats)
-				print_stats(pol, be, &st, o->format);
+			out->policy = xstrdup(pol->name);
 		}
-		sb_free(&st.text);
-		for (size_t i = 0; i < n; i++)
-			sb_free(&files[i].text);
 	}
 	unit_free(&u);
 	diag_free(&d);
+	return r;
+}
+
+void compile_result_free(struct compile_result *c)
+{
+	sb_free(&c->stats.text);
+	for (size_t i = 0; i < c->n; i++)
+		sb_free(&c->files[i].text);
+	free(c->policy);
+	memset(c, 0, sizeof *c);
+}
+
+int cmd_compile(struct cli_opts *o)
+{
+	if (!o->target) {
+		diag_plain("compile needs a target: -t %s", backend_names());
+		return EXIT_USAGE;
+	}
+	if (o->format && (strcmp(o->format, "json") != 0 && strcmp(o->format, "text") != 0)) {
+		diag_plain("--format (of --stats) takes text or json");
+		return EXIT_USAGE;
+	}
+	const struct backend *be = backend_find(o->target);
+	if (!be) {
+		diag_plain("unknown target '%s'; the targets are: %s", o->target, backend_names());
+		return EXIT_USAGE;
+	}
+	struct compile_result c;
+	int r = compile_run(o, be, &c);
+	if (r == EXIT_OK) {
+		r = write_outputs(o->output, c.files, c.n, be->binary);
+		if (r == EXIT_OK && o->stats)
+			print_stats(c.policy, be, &c.stats, o->format);
+	}
+	compile_result_free(&c);
 	return r;
 }

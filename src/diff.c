@@ -482,3 +482,15 @@ void diff_free(struct diff_result *r)
 	memset(r, 0, sizeof *r);
 }
 
+
+void diff_print_region(struct strbuf *sb, const struct diff_change *ch)
+{
+	for (size_t k = 0; k < ch->n; k++) {
+		sb_reset(sb);
+		cls_put_prod(sb, ch->family, &ch->p[k]);
+		printf("    %s\n", sb->s);
+	}
+	sb_reset(sb);
+	packet_format(&ch->witness, sb);
+	printf("    for example: %s\n", sb->s);
+}

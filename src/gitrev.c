@@ -1,6 +1,5 @@
 /* gitrev.c - a file as of a git revision (gitrev.h). git and tar run as
- * programs, by argument vector (no shell: a revision or a path never
- * becomes shell text), the revision after --end-of-options (one that
+ * programs (proc.h), the revision after --end-of-options (one that
  * starts with '-' is never read as an option). */
 #define _XOPEN_SOURCE 700
 #include "gitrev.h"
@@ -9,7 +8,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,54 +16,22 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "proc.h"
 #include "util.h"
 
-extern char **environ;
-
-/* Runs argv; its standard output into *out (when out is not NULL, up to
- * 64 KiB, without the final newline). Returns its exit status, or -1 when
- * it could not run. Its standard error goes to ours. */
+/* Runs argv; its standard output into *out (when out is not NULL), without
+ * the final newline. Returns its exit status, or -1 when it could not run.
+ * Its standard error goes to ours. */
 static int run(char *const argv[], char **out)
 {
-	int fd[2] = { -1, -1 };
-	if (out && pipe(fd) != 0)
-		return -1;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
+	struct proc_opts po = { .out = out };
+	int rc = proc_run(argv, &po);
 	if (out) {
-		posix_spawn_file_actions_adddup2(&fa, fd[1], STDOUT_FILENO);
-		posix_spawn_file_actions_addclose(&fa, fd[0]);
-		posix_spawn_file_actions_addclose(&fa, fd[1]);
-	} else {
-		posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+		size_t len = strlen(*out);
+		while (len && (*out)[len - 1] == '\n')
+			(*out)[--len] = '\0';
 	}
-	pid_t pid;
-	int e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (out)
-		close(fd[1]);
-	if (e) {
-		if (out)
-			close(fd[0]);
-		return -1;
-	}
-	if (out) {
-		size_t cap = 65536, len = 0;
-		char *buf = xmalloc(cap + 1);
-		ssize_t k;
-		while ((k = read(fd[0], buf + len, cap - len)) > 0)
-			len += (size_t)k;
-		close(fd[0]);
-		while (len && buf[len - 1] == '\n')
-			len--;
-		buf[len] = '\0';
-		*out = buf;
-	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return rc;
 }
 
 static char *joined(const char *a, const char *b)

@@ -102,6 +102,30 @@ const struct cli_spec cli_commands[] = {
 	  "  --no-ndp, --no-loopback  as the ruleset was compiled\n"
 	  "  --table=TABLE      answer from TABLE (portc compile -t table), through libportc\n",
 	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_FORMAT | CLI_OPT_QUERY, 3, 4 },
+	{ "verify", cmd_verify, "verify [options] FILE",
+	  "compare the kernel's running table with the policy, by content and by meaning\n"
+	  "(exit 0 agree, 1 drift, 2 errors; needs root)",
+	  H_INCLUDE H_WARN
+	  "  FILE               a policy (compiled here, with the options below) or a\n"
+	  "                     FILE.nft that portc compiled\n"
+	  "  -p POLICY          the policy (needed when a file has several)\n"
+	  "  --format=text|json the drift as text (default) or one JSON object\n"
+	  "  --hook, --priority, --no-ndp, --no-loopback  as the ruleset was compiled\n",
+	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_TARGET | CLI_OPT_FORMAT, 1, 1 },
+	{ "apply", cmd_apply, "apply [options] FILE [--confirm-timeout=SECONDS] [--dry-run]\n"
+	  "       portc apply --confirm TABLE",
+	  "load a policy's ruleset atomically and roll it back unless confirmed in time\n"
+	  "(exit 0 kept, 1 not loaded, 2 errors, 3 rolled back; needs root)",
+	  H_INCLUDE H_WARN
+	  "  FILE               a policy (compiled here, with the options below) or a\n"
+	  "                     FILE.nft that portc compiled\n"
+	  "  -p POLICY          the policy (needed when a file has several)\n"
+	  "  --hook, --priority, --no-ndp, --no-loopback  as for compile\n"
+	  "  --confirm-timeout=SECONDS  how long to wait for a confirmation before the\n"
+	  "                     previous table is restored (default 30; 0: keep at once)\n"
+	  "  --dry-run          check the ruleset with nft and show the plan; load nothing\n"
+	  "  --confirm          confirm the apply waiting for TABLE, from another shell\n",
+	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_TARGET | CLI_OPT_APPLY, 0, 1 },
 };
 const size_t cli_ncommands = ARRAY_LEN(cli_commands);
 
@@ -166,6 +190,7 @@ enum {
 	OPT_COLOR = 256, OPT_FORMAT, OPT_DUMP, OPT_CHECK, OPT_DIFF, OPT_HOOK, OPT_STATS,
 	OPT_TABLE, OPT_ICMP_TYPE, OPT_NO_NDP, OPT_BRUTE, OPT_ALL,
 	OPT_NO_LOOPBACK, OPT_LOOPBACK, OPT_PRIORITY, OPT_STATE, OPT_HOP_LIMIT, OPT_FAIL_ON, OPT_GIT, OPT_OLD_D, OPT_NEW_D,
+	OPT_CONFIRM_TIMEOUT, OPT_DRY_RUN, OPT_CONFIRM,
 };
 
 bool cli_add_define(struct cli_opts *o, const char *arg, const char *flag)
@@ -227,6 +252,9 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		{ "git", required_argument, NULL, OPT_GIT },
 		{ "old-D", required_argument, NULL, OPT_OLD_D },
 		{ "new-D", required_argument, NULL, OPT_NEW_D },
+		{ "confirm-timeout", required_argument, NULL, OPT_CONFIRM_TIMEOUT },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "confirm", no_argument, NULL, OPT_CONFIRM },
 		{ "output", required_argument, NULL, 'o' },
 		{ "target", required_argument, NULL, 't' },
 		{ "policy", required_argument, NULL, 'p' },
@@ -254,6 +282,7 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		case OPT_BRUTE: need = CLI_OPT_LINT; break;
 		case OPT_FAIL_ON: case OPT_GIT: case OPT_OLD_D: case OPT_NEW_D: need = CLI_OPT_DIFF; break;
 		case OPT_FORMAT: need = CLI_OPT_FORMAT; break;
+		case OPT_CONFIRM_TIMEOUT: case OPT_DRY_RUN: case OPT_CONFIRM: need = CLI_OPT_APPLY; break;
 		case OPT_DUMP: need = CLI_OPT_DUMP; break;
 		case OPT_CHECK: case OPT_DIFF: case 'w': need = CLI_OPT_FMT; break;
 		case OPT_TABLE: case OPT_ICMP_TYPE: case OPT_ALL: need = CLI_OPT_QUERY; break;
@@ -318,6 +347,9 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 		case OPT_BRUTE: o->brute_force = true; break;
 		case OPT_FAIL_ON: o->fail_on = optarg; break;
 		case OPT_GIT: o->git = optarg; break;
+		case OPT_CONFIRM_TIMEOUT: o->confirm_timeout = optarg; break;
+		case OPT_DRY_RUN: o->dry_run = true; break;
+		case OPT_CONFIRM: o->confirm = true; break;
 		case OPT_OLD_D:
 		case OPT_NEW_D: {
 			int side = c == OPT_NEW_D;

@@ -31,6 +31,7 @@ suite vendor python3 tests/run-vendor.py "$P"
 suite table sh tests/table/run.sh "$B"
 suite diff python3 tests/diff/run.py "$B"
 suite kernel bash tests/kernel/run.sh "$B"
+suite ansible bash tests/ansible/run.sh "$B"
 # The fuzz target replays its seeds under clang's ASan and UBSan (a build of
 # its own); `make fuzz` runs the real campaign.
 if [ "${PORTC_SKIP_FUZZ:-}" != 1 ]; then

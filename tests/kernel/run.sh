@@ -16,6 +16,8 @@
 #                 exactly what the reference evaluator allows
 #   output        the same from R's own stack, through its OUTPUT hook, to A
 #   injection     notes written to break out of comments stay comments
+#   deploy        portc apply's rollback and confirmation, portc verify's
+#                 drift reports (deploy.sh)
 #
 # Needs root and network namespaces; says SKIP and why when it has neither.
 set -u
@@ -23,6 +25,7 @@ B=$1
 PORTC=$B/portc
 PKT=$B/tests/pkt
 DIFFGEN=$B/tests/diffgen
+LIFTCHECK=$B/tests/liftcheck
 COUNT=${PORTC_DIFF_COUNT:-3000}
 SEEDS=${PORTC_DIFF_SEEDS:-1 2 3 4}
 export NO_COLOR=1
@@ -364,7 +367,30 @@ diff_run() { # label policy backend hook [compile options]
 	# shellcheck disable=SC2046
 	$DIFFGEN -I stdlib $(args_for "$pol") --hook "$hook" --seed "${SEED:-1}" --count "$COUNT" "$pol" >"$tmp/packets" ||
 		{ bad "$label: diffgen"; return; }
+	[ "$be" = nftables ] && lift_and_verify "$label" "$pol" "$hook" "$@"
 	send_and_compare "$label" "$be"
+}
+
+# The table R now runs, read back: its lift (lift.h) must decide every
+# packet of the differential as the reference does, and portc verify must
+# find it equal to the policy (exit 0), by content and by meaning.
+lift_and_verify() { # label policy hook [compile options]
+	local label=$1 pol=$2 hook=$3 table out
+	shift 3
+	table=$(sed -n 's/^table inet \([^ ]*\)$/\1/p' "$tmp/diff" | head -1)
+	ip netns exec "$R" nft -j -n list table inet "$table" >"$tmp/listing.json" ||
+		{ bad "$label: nft -j list table inet $table"; return; }
+	if out=$($LIFTCHECK "$tmp/listing.json" "$hook" <"$tmp/packets" 2>&1); then
+		ok
+	else
+		bad "$label: the lift of the loaded table differs from the reference: $(echo "$out" | head -5)"
+	fi
+	# shellcheck disable=SC2046
+	if out=$(ip netns exec "$R" $PORTC verify $(args_for "$pol") "$@" "$pol" 2>&1); then
+		ok
+	else
+		bad "$label: portc verify does not find the loaded table equal to the policy: $(echo "$out" | head -5)"
+	fi
 }
 
 # The policy on R's input hook (R takes every address as its own), the
@@ -464,8 +490,9 @@ suite_injection() {
 
 . tests/kernel/hosts.sh
 . tests/kernel/forms.sh
+. tests/kernel/deploy.sh
 
-for s in ${PORTC_KERNEL_SUITES:-load e2e dscp differential output injection loopback host coexist forms routed}; do
+for s in ${PORTC_KERNEL_SUITES:-load e2e dscp differential output injection loopback host coexist forms routed deploy}; do
 	echo "-- $s"
 	"suite_$s"
 done

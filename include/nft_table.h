@@ -1,0 +1,82 @@
+/* nft_table.h - one nftables table as the kernel lists it.
+ *
+ * Read from `nft -j -n list table FAMILY NAME` (numeric: protocols, ICMP
+ * types, DSCP marks and conntrack states as numbers, so nothing depends
+ * on nft's name tables), into chains, rules and sets with a canonical
+ * text each, so that two listings compare by content: handles, which
+ * differ between two loads of the same file, are left out. portc verify
+ * and portc apply read the running table and the one a compiled file
+ * makes (loaded into a network namespace of its own) this way. */
+#ifndef PORTC_NFT_TABLE_H
+#define PORTC_NFT_TABLE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+struct nft_rule {
+	const char *chain;
+	long handle;
+	json_t *expr;			/* the document's */
+	const char *comment;		/* NULL when none */
+	char *key;			/* canonical: expression and comment */
+	char *text;			/* as `nft list` writes it, when known */
+	size_t pos;			/* in the listing */
+};
+
+struct nft_chain {
+	const char *name;
+	const char *hook;		/* NULL: a regular chain */
+	const char *type, *policy;	/* a base chain's */
+	long prio;
+	char *key;			/* canonical: name, type, hook, priority, policy */
+	size_t first, n;		/* its rules: rules[first .. first + n) */
+};
+
+struct nft_set {
+	const char *name;
+	bool map;
+	json_t *obj;			/* the document's */
+	char *key;			/* canonical: name, type, flags */
+	char **elems;			/* canonical text of each element, sorted */
+	json_t **elem_json;		/* the same elements, in the same order */
+	size_t nelems;
+};
+
+struct nft_table {
+	json_t *doc;
+	const char *family, *name;
+	struct nft_chain *chains;
+	size_t nchains;
+	struct nft_rule *rules;
+	size_t nrules;
+	struct nft_set *sets;
+	size_t nsets;
+};
+
+/* Parses a listing; false, with *why (free it), when it is not one table's
+ * listing in nft's JSON schema. */
+bool nft_table_parse(const char *json, struct nft_table *t, char **why);
+/* Sets each rule's text from `nft -a list table` (each rule line ends in
+ * "# handle N"). */
+void nft_table_add_text(struct nft_table *t, const char *listing);
+void nft_table_free(struct nft_table *t);
+
+const struct nft_chain *nft_table_chain(const struct nft_table *t, const char *name);
+const struct nft_set *nft_table_set(const struct nft_table *t, const char *name);
+
+/* nft's text of an expression value: "192.0.2.0/24", "1024-65535",
+ * "{ 80, 443 }", "a . b", "@name"; verdicts as "accept", "jump c". */
+void nft_value_text(struct strbuf *sb, const json_t *v);
+
+/* `nft -j -n list table FAMILY NAME` (and -a for the text), in this
+ * network namespace or (fresh) in one of its own after loading file.
+ * Returns the program's exit status (or -1) with its output and error in
+ * *json / *err; err may be NULL. */
+int nft_list_table(const char *family, const char *name, bool text, char **out, char **err);
+int nft_list_fresh(const char *file, const char *family, const char *name, char **json, char **text,
+		   char **err);
+
+#endif
