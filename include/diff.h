@@ -55,6 +55,8 @@ const char *diff_kind_name(enum diff_kind k);
 /* Prints a change's region (one line per product, indented) and its
  * witness ("    for example: PACKET"), as diff, verify and apply show
  * them; sb is scratch. */
+/* A decision as text: "allow", "deny dscp 46 log". */
+void diff_put_decision(struct strbuf *sb, struct decision d);
 void diff_print_region(struct strbuf *sb, const struct diff_change *ch);
 
 #endif

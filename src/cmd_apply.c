@@ -76,15 +76,6 @@ static bool write_all(const char *path, const char *a, const char *b)
 
 /* ---- the plan ---------------------------------------------------------------- */
 
-static void put_decision(struct strbuf *sb, struct decision d)
-{
-	sb_puts(sb, action_name(d.action));
-	if (d.dscp >= 0)
-		sb_printf(sb, " dscp %d", d.dscp);
-	if (d.log)
-		sb_puts(sb, " log");
-}
-
 static void summary(const struct nft_side *want)
 {
 	size_t elems = 0;
@@ -134,9 +125,9 @@ static void plan(const struct nft_side *have, const struct nft_side *want)
 		for (size_t i = 0; i < r.n; i++) {
 			const struct diff_change *ch = &r.v[i];
 			sb_reset(&sb);
-			put_decision(&sb, ch->old_dec);
+			diff_put_decision(&sb, ch->old_dec);
 			sb_puts(&sb, " -> ");
-			put_decision(&sb, ch->new_dec);
+			diff_put_decision(&sb, ch->new_dec);
 			printf("plan: hook %s: %s: %s\n", hook_name((enum hook)h), diff_kind_name(ch->kind), sb.s);
 			sb_reset(&sb);
 			sb_put_visible(&sb, ch->old_rule && ch->old_rule->note ? ch->old_rule->note : "?");

@@ -16,19 +16,6 @@
 #define PORTC_VERSION "0.0-dev"
 #endif
 
-static void put_decision(struct strbuf *sb, struct decision d)
-{
-	sb_puts(sb, action_name(d.action));
-	if (d.dscp >= 0) {
-		const char *n = dscp_name(d.dscp);
-		sb_printf(sb, " dscp %d", d.dscp);
-		if (n)
-			sb_printf(sb, " (%s)", n);
-	}
-	if (d.log)
-		sb_puts(sb, " log");
-}
-
 static void put_rule(struct strbuf *sb, const struct ir_policy *pol, const struct ir_rule *r)
 {
 	if (!r) {
@@ -68,9 +55,9 @@ static void print_text(const char *fold, const char *fnew, const struct ir_polic
 		const struct diff_change *ch = &r->v[i];
 		struct loc l = change_loc(pnew, ch);
 		sb_reset(&sb);
-		put_decision(&sb, ch->old_dec);
+		diff_put_decision(&sb, ch->old_dec);
 		sb_puts(&sb, " -> ");
-		put_decision(&sb, ch->new_dec);
+		diff_put_decision(&sb, ch->new_dec);
 		printf("%s:%u:%u: %s: %s\n", l.src->name, l.line, l.col, diff_kind_name(ch->kind), sb.s);
 		sb_reset(&sb);
 		put_rule(&sb, pold, ch->old_rule);
@@ -148,7 +135,7 @@ static void md_rule(struct strbuf *sb, const struct ir_rule *r, struct decision 
 {
 	struct strbuf t = { 0 };
 	sb_init(&t);
-	put_decision(&t, d);
+	diff_put_decision(&t, d);
 	md_code(sb, t.s);
 	sb_free(&t);
 	if (!r) {
@@ -253,9 +240,9 @@ static int print_sarif(const struct ir_policy *pold, const struct ir_policy *pne
 		const struct diff_change *ch = &r->v[i];
 		sb_reset(&m);
 		sb_printf(&m, "%s: ", diff_kind_name(ch->kind));
-		put_decision(&m, ch->old_dec);
+		diff_put_decision(&m, ch->old_dec);
 		sb_puts(&m, " -> ");
-		put_decision(&m, ch->new_dec);
+		diff_put_decision(&m, ch->new_dec);
 		sb_puts(&m, " for ");
 		cls_put_prod(&m, ch->family, &ch->p[0]);
 		if (ch->n > 1)

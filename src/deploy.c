@@ -402,15 +402,6 @@ static const char *const kind_text[DR__COUNT] = {
 	[DR_ELEM_MISSING] = "set element missing from the kernel",
 };
 
-static void put_decision(struct strbuf *sb, struct decision dec)
-{
-	sb_puts(sb, action_name(dec.action));
-	if (dec.dscp >= 0)
-		sb_printf(sb, " dscp %d", dec.dscp);
-	if (dec.log)
-		sb_puts(sb, " log");
-}
-
 static void put_side(struct strbuf *sb, const struct ir_rule *r)
 {
 	if (!r) {
@@ -448,9 +439,9 @@ void drift_print(const struct drift *d, const struct nft_side *have, const char 
 		for (size_t i = 0; i < r->n; i++) {
 			const struct diff_change *ch = &r->v[i];
 			sb_reset(&sb);
-			put_decision(&sb, ch->old_dec);
+			diff_put_decision(&sb, ch->old_dec);
 			sb_puts(&sb, " (policy) -> ");
-			put_decision(&sb, ch->new_dec);
+			diff_put_decision(&sb, ch->new_dec);
 			printf("hook %s: %s: %s (kernel)\n", hook_name((enum hook)h), diff_kind_name(ch->kind), sb.s);
 			sb_reset(&sb);
 			put_side(&sb, ch->old_rule);

@@ -494,3 +494,12 @@ void diff_print_region(struct strbuf *sb, const struct diff_change *ch)
 	packet_format(&ch->witness, sb);
 	printf("    for example: %s\n", sb->s);
 }
+
+void diff_put_decision(struct strbuf *sb, struct decision d)
+{
+	sb_puts(sb, action_name(d.action));
+	if (d.dscp >= 0)
+		sb_printf(sb, " dscp %d", d.dscp);
+	if (d.log)
+		sb_puts(sb, " log");
+}
