@@ -74,6 +74,7 @@ enum {
 	CLI_OPT_LINT = 1 << 9,		/* --stats, --brute-force */
 	CLI_OPT_DIFF = 1 << 10,		/* --fail-on */
 	CLI_OPT_APPLY = 1 << 11,	/* --confirm-timeout, --dry-run, --confirm */
+	CLI_OPT_DEPLOY = 1 << 12,	/* -t takes the targets that load: nftables, iptables */
 };
 
 extern const struct cli_spec cli_commands[];

@@ -47,6 +47,7 @@ struct nft_set {
 
 struct nft_table {
 	json_t *doc;
+	const char *rule_id;		/* what a rule's handle is: "handle", "rule" (its number in an iptables chain) */
 	const char *family, *name;
 	struct nft_chain *chains;
 	size_t nchains;

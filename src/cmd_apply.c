@@ -1,19 +1,21 @@
-/* cmd_apply.c - portc apply: load a policy's table, roll it back unless
- * confirmed.
+/* cmd_apply.c - portc apply: load a policy's ruleset, roll it back
+ * unless confirmed.
  *
- * In order: the ruleset is checked by nft (-c); the running table is
- * listed and written out as a file that puts it back (checked by nft
- * too), so that a rollback is one atomic `nft -f` like the load; the plan
- * is printed (what the new table decides differently from the running
- * one, with a witness each, or what it creates); the new table is loaded
- * in one transaction; then portc waits for a confirmation: 'y' on the
- * terminal, or SIGUSR1 from `portc apply --confirm` in another shell
- * (found through a pending file naming this process). Without one in
- * time, or on 'n', SIGINT, SIGTERM or SIGHUP (the SSH session went
- * away), the snapshot is loaded back. Only portc's table is touched:
- * Docker's, firewalld's and everyone else's stay as they are.
+ * In order, with the target's tools (deploy.h: nft for nftables; ipset,
+ * iptables-restore and the bundle's loader for iptables): the ruleset is
+ * checked; the running state of portc's part of the kernel is read and
+ * written out as a snapshot that puts it back (itself checked), so that a
+ * rollback is one load like the apply; the plan is printed (what the new
+ * ruleset decides differently from the running one, with a witness each,
+ * or what it creates); the ruleset is loaded; then portc waits for a
+ * confirmation: 'y' on the terminal, or SIGUSR1 from `portc apply
+ * --confirm` in another shell (found through a pending file naming this
+ * process). Without one in time, or on 'n', SIGINT, SIGTERM or SIGHUP (the
+ * SSH session went away), the snapshot is loaded back. Only portc's table
+ * (or chains and sets) is touched: Docker's, firewalld's and everyone
+ * else's stay as they are.
  *
- * Exit: 0 loaded and kept, 1 not loaded (nft refused it), 2 errors
+ * Exit: 0 loaded and kept, 1 not loaded (the tool refused it), 2 errors
  * (usage, not root, the policy does not compile), 3 rolled back. */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,53 +57,34 @@ static void state_path(char *buf, size_t len, const char *table, const char *wha
 	snprintf(buf, len, "%s/%s.%lu.%s", run_dir(), table, ns, what);
 }
 
-static int nft_file(const char *flag, const char *path, char **err)
-{
-	char *argv[] = { "nft", (char *)flag, "-f", (char *)path, NULL };
-	char *const argv_load[] = { "nft", "-f", (char *)path, NULL };
-	struct proc_opts po = { .err = err };
-	return proc_run(flag ? argv : argv_load, &po);
-}
-
-static bool write_all(const char *path, const char *a, const char *b)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return false;
-	size_t na = strlen(a), nb = b ? strlen(b) : 0;
-	bool ok = write(fd, a, na) == (ssize_t)na && (!nb || write(fd, b, nb) == (ssize_t)nb);
-	ok = fsync(fd) == 0 && ok;
-	return close(fd) == 0 && ok;
-}
-
 /* ---- the plan ---------------------------------------------------------------- */
 
-static void summary(const struct nft_side *want)
+static void summary(const struct ruleset *rs, const struct nft_side *want)
 {
 	size_t elems = 0;
 	for (size_t i = 0; i < want->t.nsets; i++)
 		elems += want->t.sets[i].nelems;
-	printf("plan: create table inet %s: %zu chains, %zu rules, %zu sets and maps with %zu elements\n",
-	       want->t.name, want->t.nchains, want->t.nrules, want->t.nsets, elems);
+	printf("plan: create %s: %zu chains, %zu rules, %zu sets and maps with %zu elements\n",
+	       ruleset_what(rs), want->t.nchains, want->t.nrules, want->t.nsets, elems);
 	for (size_t i = 0; i < want->t.nchains; i++) {
 		const struct nft_chain *c = &want->t.chains[i];
-		if (c->hook)
+		if (c->hook && rs->dt == &deploy_nftables)
 			printf("    base chain %s: hook %s priority %ld, policy %s\n", c->name, c->hook, c->prio,
 			       c->policy ? c->policy : "accept");
 	}
 }
 
 /* What loading want does to the packets have decides, per hook. */
-static void plan(const struct nft_side *have, const struct nft_side *want)
+static void plan(const struct ruleset *rs, const struct nft_side *have, const struct nft_side *want)
 {
 	if (!have->present) {
-		summary(want);
+		summary(rs, want);
 		return;
 	}
 	if (have->l.failed || want->l.failed) {
-		printf("plan: replace table inet %s (not compared by meaning: %s)\n", want->t.name,
+		printf("plan: replace %s (not compared by meaning: %s)\n", ruleset_what(rs),
 		       have->l.failed ? have->l.failed : want->l.failed);
-		summary(want);
+		summary(rs, want);
 		return;
 	}
 	struct strbuf sb = { 0 };
@@ -141,7 +124,7 @@ static void plan(const struct nft_side *have, const struct nft_side *want)
 		diff_free(&r);
 	}
 	if (!total)
-		printf("plan: table inet %s decides every packet as the running one does\n", want->t.name);
+		printf("plan: %s: no packet is decided otherwise than now\n", ruleset_what(rs));
 	sb_free(&sb);
 }
 
@@ -150,7 +133,7 @@ static void plan(const struct nft_side *have, const struct nft_side *want)
 enum answer { KEEP, ROLL_BACK };
 
 /* Waits up to timeout seconds for SIGUSR1 or 'y' on the terminal. */
-static enum answer wait_confirm(int sfd, unsigned timeout, const char *table, const char **why)
+static enum answer wait_confirm(int sfd, unsigned timeout, const struct ruleset *rs, const char **why)
 {
 	bool tty = isatty(STDIN_FILENO);
 	struct termios saved, raw;
@@ -164,9 +147,10 @@ static enum answer wait_confirm(int sfd, unsigned timeout, const char *table, co
 		tty = false;
 	}
 	fprintf(stderr,
-		"portc apply: table inet %s loaded. Keep it? %s'portc apply --confirm %s' from another shell "
-		"confirms; without an answer within %u s the previous table comes back.\n",
-		table, tty ? "[y/n] here, or " : "", table, timeout);
+		"portc apply: %s loaded. Keep it? %s'portc apply%s --confirm %s' from another shell "
+		"confirms; without an answer within %u s the previous %s comes back.\n",
+		ruleset_what(rs), tty ? "[y/n] here, or " : "", rs->dt == &deploy_nftables ? "" : " -t iptables",
+		rs->table, timeout, rs->dt == &deploy_nftables ? "table" : "state");
 	struct timespec end;
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += timeout;
@@ -246,28 +230,30 @@ static bool is_waiting_apply(pid_t pid)
 	return false;
 }
 
-static int confirm(struct cli_opts *o)
+static int confirm(struct cli_opts *o, const struct deploy_target *dt)
 {
 	if (o->argc > 1 || o->dry_run || o->confirm_timeout) {
-		diag_plain("portc apply --confirm takes at most a table's name, and no other option");
+		diag_plain("portc apply --confirm takes at most a table's name, and no other option but -t");
 		return EXIT_USAGE;
 	}
 	const char *table = o->argc ? o->argv[0] : NULL;
-	if (table && (strchr(table, '/') || table[0] == '.')) {
-		diag_plain("'%s' is not a table's name", table);
-		return EXIT_USAGE;
-	}
-	char path[PATH_MAX];
 	if (!table) {
 		diag_plain("portc apply --confirm needs the table's name (the waiting apply printed it)");
 		return EXIT_USAGE;
 	}
-	state_path(path, sizeof path, table, "pending");
+	if (strchr(table, '/') || table[0] == '.' || strchr(table, ':')) {
+		diag_plain("'%s' is not a table's name", table);
+		return EXIT_USAGE;
+	}
+	struct ruleset rs = { .dt = dt, .table = (char *)table };
+	char path[PATH_MAX], key[PATH_MAX / 2];
+	snprintf(key, sizeof key, "%s%s", dt == &deploy_nftables ? "" : "iptables:", table);
+	state_path(path, sizeof path, key, "pending");
+	const char *what = ruleset_what(&rs);
 	char *text = NULL;
 	size_t len;
 	if (read_file(path, 64, &text, &len) != 0) {
-		diag_plain("no portc apply of table inet %s is waiting for a confirmation in this network "
-			   "namespace", table);
+		diag_plain("no portc apply of %s is waiting for a confirmation in this network namespace", what);
 		return EXIT_ERRORS;
 	}
 	char *end;
@@ -275,102 +261,75 @@ static int confirm(struct cli_opts *o)
 	bool ok = pid > 0 && (*end == '\n' || !*end) && is_waiting_apply((pid_t)pid);
 	free(text);
 	if (!ok || kill((pid_t)pid, SIGUSR1) != 0) {
-		diag_plain("the apply that was waiting for table inet %s is gone", table);
+		diag_plain("the apply that was waiting for %s is gone", what);
 		unlink(path);
 		return EXIT_ERRORS;
 	}
 	/* the waiting apply removes the file once it keeps the table */
 	for (int i = 0; i < 100 && access(path, F_OK) == 0; i++)
 		usleep(50000);
-	printf("portc apply: table inet %s confirmed\n", table);
+	printf("portc apply: %s confirmed\n", what);
 	return EXIT_OK;
 }
 
 /* ---- apply ------------------------------------------------------------------------ */
 
-static int snapshot(const struct nft_side *have, const char *table, const char *path)
+/* base + each of the target's suffixes: renamed to base2's, or removed */
+static void state_files(const struct deploy_target *dt, const char *base, const char *base2)
 {
-	char *listing = NULL, *err = NULL;
-	struct strbuf head = { 0 };
-	sb_init(&head);
-	/* the same two lines portc's own files start with: create the table
-	 * if it is gone, then replace it whole */
-	sb_printf(&head, "table inet %s\ndelete table inet %s\n", table, table);
-	if (have->present) {
-		char *const argv[] = { "nft", "list", "table", "inet", (char *)table, NULL };
-		struct proc_opts po = { .out = &listing, .err = &err };
-		if (proc_run(argv, &po) != 0) {
-			diag_plain("cannot list table inet %s for the snapshot: %s", table, err ? err : "");
-			free(listing);
-			free(err);
-			sb_free(&head);
-			return EXIT_USAGE;
-		}
+	for (size_t i = 0; dt->suffix[i]; i++) {
+		char a[PATH_MAX + 16], b[PATH_MAX + 16];
+		snprintf(a, sizeof a, "%s%s", base, dt->suffix[i]);
+		snprintf(b, sizeof b, "%s%s", base2 ? base2 : "", dt->suffix[i]);
+		if (base2)
+			rename(a, b);
+		else
+			unlink(a);
 	}
-	bool ok = write_all(path, head.s, listing);
-	free(listing);
-	free(err);
-	sb_free(&head);
-	if (!ok) {
-		diag_plain("cannot write the snapshot '%s': %s", path, strerror(errno));
-		return EXIT_USAGE;
-	}
-	err = NULL;
-	if (nft_file("-c", path, &err) != 0) {
-		diag_plain("the running table inet %s does not load back as nft lists it, so it cannot be "
-			   "rolled back to; nothing was changed:\n%s", table, err ? err : "");
-		free(err);
-		return EXIT_ERRORS;
-	}
-	free(err);
-	return EXIT_OK;
 }
 
-static int apply(struct cli_opts *o, unsigned timeout)
+static int apply(struct cli_opts *o, const struct deploy_target *dt, unsigned timeout)
 {
 	struct ruleset rs;
-	if (ruleset_get(o, &rs) != EXIT_OK) {
+	if (ruleset_get(o, dt, &rs) != EXIT_OK) {
 		ruleset_free(&rs);
 		return EXIT_USAGE;
 	}
-	char file[PATH_MAX], snap[PATH_MAX], pending[PATH_MAX], lockp[PATH_MAX], prev[PATH_MAX];
+	char snap[PATH_MAX], snap_main[PATH_MAX + 16], pending[PATH_MAX], lockp[PATH_MAX], prev[PATH_MAX];
 	struct nft_side have = { 0 }, want = { 0 };
 	int r = EXIT_USAGE, lock = -1;
 	char *err = NULL;
-	bool temp = false;
-	if (!ruleset_temp(&rs, file, sizeof file))
+	if (!ruleset_write(&rs))
 		goto out;
-	temp = true;
-	if (nft_file("-c", file, &err) != 0) {
-		diag_plain("nft refuses the ruleset of %s; nothing was loaded:\n%s", rs.shown, err ? err : "");
-		r = EXIT_ERRORS;
+	if ((r = dt->check(&rs)) != EXIT_OK)
 		goto out;
-	}
+	r = EXIT_USAGE;
 	if (mkdir(run_dir(), 0700) != 0 && errno != EEXIST) {
 		diag_plain("cannot make '%s': %s", run_dir(), strerror(errno));
 		goto out;
 	}
-	state_path(lockp, sizeof lockp, rs.table, "lock");
-	state_path(snap, sizeof snap, rs.table, "rollback.nft");
-	state_path(prev, sizeof prev, rs.table, "previous.nft");
-	state_path(pending, sizeof pending, rs.table, "pending");
+	const char *what = ruleset_what(&rs);
+	state_path(lockp, sizeof lockp, rs.key, "lock");
+	state_path(snap, sizeof snap, rs.key, "rollback");
+	state_path(prev, sizeof prev, rs.key, "previous");
+	state_path(pending, sizeof pending, rs.key, "pending");
+	snprintf(snap_main, sizeof snap_main, "%s%s", snap, dt->suffix[dt->main]);
 	lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
-		diag_plain("another portc apply of table inet %s is running in this network namespace",
-			   rs.table);
+		diag_plain("another portc apply of %s is running in this network namespace", what);
 		goto out;
 	}
-	if (side_running(rs.table, &have) != EXIT_OK)
+	if (dt->running(&rs, &have) != EXIT_OK)
 		goto out;
-	if ((r = side_fresh(file, rs.table, &want)) != EXIT_OK)
+	if ((r = dt->fresh(&rs, &want)) != EXIT_OK)
 		goto out;
-	plan(&have, &want);
+	plan(&rs, &have, &want);
 	fflush(stdout);
 	if (o->dry_run) {
 		r = EXIT_OK;
 		goto out;
 	}
-	if ((r = snapshot(&have, rs.table, snap)) != EXIT_OK)
+	if ((r = dt->snapshot(&rs, &have, snap)) != EXIT_OK)
 		goto out;
 	/* the signals that confirm or cancel are read from a signalfd, so
 	 * they are blocked before anyone can know of the wait */
@@ -382,53 +341,64 @@ static int apply(struct cli_opts *o, unsigned timeout)
 	sigaddset(&sigs, SIGHUP);
 	sigprocmask(SIG_BLOCK, &sigs, &old);
 	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	free(err);
-	err = NULL;
-	if (nft_file(NULL, file, &err) != 0) {
-		diag_plain("nft did not load the ruleset; the running table is as it was:\n%s", err ? err : "");
+	if (dt->load(rs.file, &err) != 0) {
+		/* nft loads in one transaction; the iptables loader tests the
+		 * IPv6 rules before it loads the IPv4 ones, and each file is all
+		 * or nothing: whatever it did not get to is as it was */
+		diag_plain("the ruleset did not load; %s %s as it was:\n%s", what,
+			   dt == &deploy_nftables ? "is" : "are", err ? err : "");
+		if (dt != &deploy_nftables) {
+			free(err);
+			err = NULL;
+			if (dt->load(snap_main, &err) != 0)
+				diag_plain("and the snapshot did not load back either; it is %s:\n%s", snap_main,
+					   err ? err : "");
+		}
+		state_files(dt, snap, NULL);
 		r = EXIT_ERRORS;
 		goto unblock;
 	}
 	if (timeout == 0) {
-		printf("portc apply: table inet %s loaded\n", rs.table);
-		rename(snap, prev);
+		printf("portc apply: %s loaded\n", what);
+		state_files(dt, snap, prev);
 		r = EXIT_OK;
 		goto unblock;
 	}
 	char pid[32];
 	snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if (sfd < 0 || !write_all(pending, pid, NULL)) {
+	if (sfd < 0 || !deploy_write(pending, pid, NULL)) {
 		diag_plain("cannot wait for a confirmation (%s); rolling back", strerror(errno));
 		timeout = 0;
 	}
 	const char *why = "it could not wait";
-	enum answer a = timeout ? wait_confirm(sfd, timeout, rs.table, &why) : ROLL_BACK;
+	enum answer a = timeout ? wait_confirm(sfd, timeout, &rs, &why) : ROLL_BACK;
 	unlink(pending);
+	what = ruleset_what(&rs);
 	if (a == KEEP) {
-		printf("portc apply: table inet %s kept (%s)\n", rs.table, why);
-		rename(snap, prev);
+		printf("portc apply: %s kept (%s)\n", what, why);
+		state_files(dt, snap, prev);
 		r = EXIT_OK;
 		goto unblock;
 	}
 	free(err);
 	err = NULL;
-	if (nft_file(NULL, snap, &err) != 0) {
-		diag_plain("ROLLBACK FAILED (%s): the new table inet %s is still loaded; restore the previous one "
-			   "with: nft -f %s\n%s", why, rs.table, snap, err ? err : "");
+	if (dt->load(snap_main, &err) != 0) {
+		diag_plain("ROLLBACK FAILED (%s): the new build of %s is still loaded; restore the previous state "
+			   "with: %s %s\n%s", why, what, dt == &deploy_nftables ? "nft -f" : "sh", snap_main,
+			   err ? err : "");
 		r = EXIT_USAGE;
 		goto unblock;
 	}
-	printf("portc apply: %s: table inet %s rolled back to what it was%s\n", why, rs.table,
-	       have.present ? "" : " (none: it was removed)");
-	unlink(snap);
+	printf("portc apply: %s: %s rolled back to what %s%s\n", why, what,
+	       dt == &deploy_nftables ? "it was" : "they were",
+	       have.present ? "" : " (none: removed)");
+	state_files(dt, snap, NULL);
 	r = EXIT_ROLLED_BACK;
 unblock:
 	if (sfd >= 0)
 		close(sfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 out:
-	if (temp)
-		unlink(file);
 	if (lock >= 0)
 		close(lock);
 	free(err);
@@ -440,10 +410,11 @@ out:
 
 int cmd_apply(struct cli_opts *o)
 {
-	if (!deploy_can_run("apply"))
+	const struct deploy_target *dt = deploy_target_find(o->target);
+	if (!dt || !deploy_can_run("apply", dt))
 		return EXIT_USAGE;
 	if (o->confirm)
-		return confirm(o);
+		return confirm(o, dt);
 	if (o->argc != 1) {
 		diag_plain("portc apply needs one policy or ruleset file (try 'portc help apply')");
 		return EXIT_USAGE;
@@ -459,5 +430,5 @@ int cmd_apply(struct cli_opts *o)
 		}
 		timeout = (unsigned)v;
 	}
-	return apply(o, timeout);
+	return apply(o, dt, timeout);
 }

@@ -2,10 +2,8 @@
  * policy, by content and by meaning (deploy.h). Exit 0 when they agree,
  * 1 with the drift, 2 on errors. */
 #include <jansson.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "deploy.h"
@@ -18,28 +16,27 @@ int cmd_verify(struct cli_opts *o)
 		diag_plain("--format takes text or json");
 		return EXIT_USAGE;
 	}
-	if (!deploy_can_run("verify"))
+	const struct deploy_target *dt = deploy_target_find(o->target);
+	if (!dt || !deploy_can_run("verify", dt))
 		return EXIT_USAGE;
 	struct ruleset rs;
-	if (ruleset_get(o, &rs) != EXIT_OK) {
+	if (ruleset_get(o, dt, &rs) != EXIT_OK) {
 		ruleset_free(&rs);
 		return EXIT_USAGE;
 	}
-	char path[PATH_MAX];
 	struct nft_side want = { 0 }, have = { 0 };
 	int r = EXIT_USAGE;
-	if (!ruleset_temp(&rs, path, sizeof path))
+	if (!ruleset_write(&rs))
 		goto out;
-	int fr = side_fresh(path, rs.table, &want);
-	unlink(path);
-	if (fr != EXIT_OK || side_running(rs.table, &have) != EXIT_OK)
+	int fr = dt->fresh(&rs, &want);
+	if (fr != EXIT_OK || dt->running(&rs, &have) != EXIT_OK)
 		goto out;
 	struct drift d;
 	drift_compute(&want, &have, &d);
 	r = drift_none(&d) ? EXIT_OK : EXIT_ERRORS;
 	if (json) {
 		json_t *j = drift_json(&d, &have);
-		json_object_set_new(j, "table", json_pack("{s:s, s:o}", "family", "inet", "name", json_text(rs.table)));
+		json_object_set_new(j, "table", json_pack("{s:s, s:o}", "family", dt->family, "name", json_text(rs.table)));
 		json_object_set_new(j, "file", json_text(rs.shown));
 		json_object_set_new(j, "policy", rs.policy ? json_text(rs.policy) : json_null());
 		if (json_dumpf(j, stdout, JSON_COMPACT | JSON_ENSURE_ASCII) != 0)
@@ -49,7 +46,7 @@ int cmd_verify(struct cli_opts *o)
 	} else {
 		struct strbuf title = { 0 };
 		sb_init(&title);
-		sb_printf(&title, "table inet %s against %s", rs.table, rs.shown);
+		sb_printf(&title, "%s against %s", ruleset_what(&rs), rs.shown);
 		if (rs.policy)
 			sb_printf(&title, " (policy %s)", rs.policy);
 		drift_print(&d, &have, title.s);

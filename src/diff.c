@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lint_index.h"
+#include "names.h"
 #include "util.h"
 
 /* ---- kinds ------------------------------------------------------------------- */
@@ -498,8 +499,12 @@ void diff_print_region(struct strbuf *sb, const struct diff_change *ch)
 void diff_put_decision(struct strbuf *sb, struct decision d)
 {
 	sb_puts(sb, action_name(d.action));
-	if (d.dscp >= 0)
+	if (d.dscp >= 0) {
+		const char *n = dscp_name(d.dscp);
 		sb_printf(sb, " dscp %d", d.dscp);
+		if (n)
+			sb_printf(sb, " (%s)", n);
+	}
 	if (d.log)
 		sb_puts(sb, " log");
 }

@@ -26,6 +26,7 @@
 
 #include "addr.h"
 #include "backend.h"
+#include "ipt_loader.h"
 #include "names.h"
 
 /* A side with this many prefixes or more is an ipset. */
@@ -51,8 +52,6 @@ struct ipt {
 	bool rej[2];			/* IPv4, IPv6: the reject chain is declared */
 };
 
-static const char *const hook_short[HOOK__COUNT] = { "in", "out", "fwd" };
-static const char *const builtin[HOOK__COUNT] = { "INPUT", "OUTPUT", "FORWARD" };
 
 struct fam_out {
 	int family;
@@ -292,7 +291,7 @@ static void emit_family(struct ipt *t, int family, struct strbuf *out)
 		sb_init(&hooks[h]);
 		if (!(t->opts->hooks & HOOK_BIT(h)))
 			continue;
-		snprintf(t->chain, sizeof t->chain, "PORTC-%s-%s", t->stem, hook_short[h]);
+		snprintf(t->chain, sizeof t->chain, "PORTC-%s-%s", t->stem, ipt_chain_short[h]);
 		put_prologue(t, family, (enum hook)h, &hooks[h]);
 		fo.rules = hooks[h];
 		for (size_t i = 0; i < pol->nrules; i++) {
@@ -340,7 +339,7 @@ static void emit_family(struct ipt *t, int family, struct strbuf *out)
 	sb_puts(out, "*filter\n");
 	for (int h = 0; h < HOOK__COUNT; h++)
 		if (t->opts->hooks & HOOK_BIT(h))
-			sb_printf(out, ":PORTC-%s-%s - [0:0]\n", t->stem, hook_short[h]);
+			sb_printf(out, ":PORTC-%s-%s - [0:0]\n", t->stem, ipt_chain_short[h]);
 	if (fo.reject_used)
 		sb_printf(out, ":PORTC-%s-rej - [0:0]\n", t->stem);
 	if (fo.reject_used) {
@@ -394,84 +393,35 @@ static void name_sets(struct ipt *t)
 	}
 }
 
-/* The loader: sh OUT.sh. Only names portc made go into it (stems, hook
- * chains, set names: [A-Za-z0-9_-]), never policy text. Rules are found
- * with `-S CHAIN`, which reads that chain alone: iptables-nft answers -C
- * and -D with a rule, and -S without a chain, by reading every rule of the
- * table (1.3 s each beside 15,000 rules). */
+/* The loader: sh OUT.sh (ipt_loader.h). */
 static void put_loader(struct ipt *t, struct strbuf *s)
 {
-	const char *st = t->stem;
-	sb_puts(s, "#!/bin/sh\n");
-	header(s, t->pol, t->opts, "loader", "sh FILE, as root, with FILE.ipset, FILE.v4, FILE.v6 beside it");
-	sb_puts(s, "# Loads this policy's sets and chains beside every other rule (--noflush) and\n"
-		"# jumps to them once from the built-in chains; touches no chain or set that is\n"
-		"# not this policy's. The IPv6 rules are tested before the IPv4 rules are loaded\n"
-		"# (a load is all or nothing, so it is its own test): a file that does not load\n"
-		"# leaves both families as they were.\n"
-		"set -eu\nbase=${0%.sh}\n"
-		"for f in \"$base.ipset\" \"$base.v4\" \"$base.v6\"; do\n"
-		"\t[ -r \"$f\" ] || { echo \"$0: cannot read $f\" >&2; exit 1; }\ndone\n"
-		"ipset restore -exist -file \"$base.ipset\"\n"
-		"ip6tables-restore --test --noflush \"$base.v6\"\n"
-		"iptables-restore --noflush \"$base.v4\"\n"
-		"ip6tables-restore --noflush \"$base.v6\"\n"
-		"jump() { # TOOL TABLE BUILTIN CHAIN: first in BUILTIN, once\n"
-		"\t\"$1\" -w -t \"$2\" -S \"$3\" | grep -qxF -- \"-A $3 -j $4\" ||\n"
-		"\t\t\"$1\" -w -t \"$2\" -I \"$3\" 1 -j \"$4\"\n"
-		"}\n"
-		"unjump() { # TOOL TABLE BUILTIN CHAIN: every jump from BUILTIN to CHAIN goes\n"
-		"\twhile n=$(\"$1\" -w -t \"$2\" -S \"$3\" 2>/dev/null | grep -nxF -- \"-A $3 -j $4\" |\n"
-		"\t\thead -n 1 | cut -d: -f1) && [ -n \"$n\" ]; do\n"
-		"\t\t\"$1\" -w -t \"$2\" -D \"$3\" $((n - 1))\t# line 1 is the policy\n"
-		"\tdone\n"
-		"}\n"
-		"stale() { # TOOL TABLE CHAIN...: the chains an earlier build made and this one\n"
-		"\t# does not: flushed (one that is not there is skipped), unjumped, deleted\n"
-		"\ttool=$1 table=$2\n\tshift 2\n\told=\n"
-		"\tfor c; do \"$tool\" -w -t \"$table\" -F \"$c\" 2>/dev/null && old=\"$old $c\"; done\n"
-		"\tfor c in $old; do\n"
-		"\t\tfor b in PREROUTING INPUT OUTPUT FORWARD POSTROUTING; do unjump \"$tool\" \"$table\" \"$b\" \"$c\"; done\n"
-		"\t\t\"$tool\" -w -t \"$table\" -X \"$c\"\n"
-		"\tdone\n"
-		"}\n");
-	static const char *const tools[] = { "iptables", "ip6tables" };
+	struct strbuf head = { 0 };
+	sb_init(&head);
+	header(&head, t->pol, t->opts, "loader", "sh FILE, as root, with FILE.ipset, FILE.v4, FILE.v6 beside it");
+	const char **sets = xcalloc(t->sets.n + 1, sizeof *sets);
+	for (size_t i = 0; i < t->sets.n; i++)
+		sets[i] = t->sets.v[i].ident;
+	struct ipt_shape sh = { .stem = t->stem, .sets = sets, .nsets = t->sets.n };
 	for (int k = 0; k < 2; k++) {
 		for (int h = 0; h < HOOK__COUNT; h++)
 			if (t->opts->hooks & HOOK_BIT(h))
-				sb_printf(s, "jump %s filter %s PORTC-%s-%s\n", tools[k], builtin[h], st,
-					  hook_short[h]);
+				sh.chains[k] |= IPT_BIT(IPT_IN + h);
+		if (t->rej[k])
+			sh.chains[k] |= IPT_BIT(IPT_REJ);
 		if (t->mangle[k]) {
+			/* from INPUT (there is no later hook for input: from the
+			 * second packet of a flow) and POSTROUTING */
+			sh.chains[k] |= IPT_BIT(IPT_DSCP);
 			if (t->opts->hooks & HOOK_BIT(HOOK_INPUT))
-				sb_printf(s, "jump %s mangle INPUT PORTC-%s-dscp\n", tools[k], st);
+				sh.dscp_from[k] |= IPT_DSCP_FROM_INPUT;
 			if (t->opts->hooks & (HOOK_BIT(HOOK_OUTPUT) | HOOK_BIT(HOOK_FORWARD)))
-				sb_printf(s, "jump %s mangle POSTROUTING PORTC-%s-dscp\n", tools[k], st);
+				sh.dscp_from[k] |= IPT_DSCP_FROM_POSTROUTING;
 		}
 	}
-	/* every chain a build can make is one of these, so an earlier build's
-	 * are found by name, without listing the table */
-	for (int k = 0; k < 2; k++) {
-		struct strbuf filter = { 0 };
-		sb_init(&filter);
-		for (int h = 0; h < HOOK__COUNT; h++)
-			if (!(t->opts->hooks & HOOK_BIT(h)))
-				sb_printf(&filter, " PORTC-%s-%s", st, hook_short[h]);
-		if (!t->rej[k])
-			sb_printf(&filter, " PORTC-%s-rej", st);
-		if (filter.len)
-			sb_printf(s, "stale %s filter%s\n", tools[k], filter.s);
-		if (!t->mangle[k])
-			sb_printf(s, "stale %s mangle PORTC-%s-dscp\n", tools[k], st);
-		sb_free(&filter);
-	}
-	/* an earlier build's sets go once no rule uses them */
-	sb_puts(s, "sets=' ");
-	for (size_t i = 0; i < t->sets.n; i++)
-		sb_printf(s, "%s ", t->sets.v[i].ident);
-	sb_puts(s, "'\n");
-	sb_printf(s, "for set in $(ipset list -n | grep '^pc-%s-' || true); do\n"
-		  "\tcase $sets in *\" $set \"*) ;; *) ipset destroy \"$set\" 2>/dev/null || true ;; esac\n"
-		  "done\n", st);
+	ipt_loader_write(s, head.s, &sh);
+	free(sets);
+	sb_free(&head);
 }
 
 static bool ipt_emit(const struct ir_policy *pol, const struct emit_opts *opts,

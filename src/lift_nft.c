@@ -506,13 +506,13 @@ static const char *rule_note(struct walker *w, const struct nft_rule *r, const j
 	} else if (elem) {
 		sb_printf(&sb, "chain %s", r->chain);
 		if (w->handles)
-			sb_printf(&sb, ", handle %ld", r->handle);
+			sb_printf(&sb, ", %s %ld", w->t->rule_id, r->handle);
 		sb_printf(&sb, ", %s %s: ", nft_table_set(w->t, map) && !nft_table_set(w->t, map)->map ? "set" : "map", map);
 		nft_value_text(&sb, elem);
 	} else {
 		sb_printf(&sb, "chain %s", r->chain);
 		if (w->handles)
-			sb_printf(&sb, ", handle %ld", r->handle);
+			sb_printf(&sb, ", %s %ld", w->t->rule_id, r->handle);
 		if (r->text)
 			sb_printf(&sb, ": %s", r->text);
 	}

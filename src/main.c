@@ -102,30 +102,31 @@ const struct cli_spec cli_commands[] = {
 	  "  --no-ndp, --no-loopback  as the ruleset was compiled\n"
 	  "  --table=TABLE      answer from TABLE (portc compile -t table), through libportc\n",
 	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_FORMAT | CLI_OPT_QUERY, 3, 4 },
-	{ "verify", cmd_verify, "verify [options] FILE",
+	{ "verify", cmd_verify, "verify [-t nftables|iptables] [options] FILE",
 	  "compare the kernel's running table with the policy, by content and by meaning\n"
 	  "(exit 0 agree, 1 drift, 2 errors; needs root)",
 	  H_INCLUDE H_WARN
-	  "  FILE               a policy (compiled here, with the options below) or a\n"
-	  "                     FILE.nft that portc compiled\n"
+	  "  FILE               a policy (compiled here, with the options below), or a\n"
+	  "                     FILE.nft or (-t iptables) the OUT.sh of a bundle portc compiled\n"
 	  "  -p POLICY          the policy (needed when a file has several)\n"
 	  "  --format=text|json the drift as text (default) or one JSON object\n"
 	  "  --hook, --priority, --no-ndp, --no-loopback  as the ruleset was compiled\n",
-	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_TARGET | CLI_OPT_FORMAT, 1, 1 },
-	{ "apply", cmd_apply, "apply [options] FILE [--confirm-timeout=SECONDS] [--dry-run]\n"
-	  "       portc apply --confirm TABLE",
+	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_TARGET | CLI_OPT_DEPLOY | CLI_OPT_FORMAT, 1, 1 },
+	{ "apply", cmd_apply, "apply [-t nftables|iptables] [options] FILE [--confirm-timeout=SECONDS] [--dry-run]\n"
+	  "       portc apply [-t nftables|iptables] --confirm TABLE",
 	  "load a policy's ruleset atomically and roll it back unless confirmed in time\n"
 	  "(exit 0 kept, 1 not loaded, 2 errors, 3 rolled back; needs root)",
 	  H_INCLUDE H_WARN
-	  "  FILE               a policy (compiled here, with the options below) or a\n"
-	  "                     FILE.nft that portc compiled\n"
+	  "  FILE               a policy (compiled here, with the options below), or a\n"
+	  "                     FILE.nft or (-t iptables) the OUT.sh of a bundle portc compiled\n"
 	  "  -p POLICY          the policy (needed when a file has several)\n"
 	  "  --hook, --priority, --no-ndp, --no-loopback  as for compile\n"
 	  "  --confirm-timeout=SECONDS  how long to wait for a confirmation before the\n"
 	  "                     previous table is restored (default 30; 0: keep at once)\n"
-	  "  --dry-run          check the ruleset with nft and show the plan; load nothing\n"
-	  "  --confirm          confirm the apply waiting for TABLE, from another shell\n",
-	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_TARGET | CLI_OPT_APPLY, 0, 1 },
+	  "  --dry-run          check the ruleset and show the plan; load nothing\n"
+	  "  --confirm          confirm the apply waiting for TABLE (-t iptables: the\n"
+	  "                     policy's stem), from another shell\n",
+	  CLI_OPT_INCLUDE | CLI_OPT_WARN | CLI_OPT_POLICY | CLI_OPT_TARGET | CLI_OPT_DEPLOY | CLI_OPT_APPLY, 0, 1 },
 };
 const size_t cli_ncommands = ARRAY_LEN(cli_commands);
 
@@ -134,8 +135,12 @@ void cli_usage(const struct cli_spec *spec, FILE *fp)
 	fprintf(fp, "usage: portc %s\n\n%s.\n\n", spec->synopsis, spec->summary);
 	if ((spec->help && *spec->help) || (spec->opts & CLI_OPT_TARGET))
 		fputs("options:\n", fp);
-	/* the targets come from the backend registry, so they cannot drift */
-	if (spec->opts & CLI_OPT_TARGET)
+	/* the targets come from the backend registry, so they cannot drift;
+	 * apply and verify load rulesets, so they take the two that are */
+	if ((spec->opts & CLI_OPT_TARGET) && (spec->opts & CLI_OPT_DEPLOY))
+		fputs("  -t TARGET          nftables (default: portc's inet table) or iptables (its\n"
+		      "                     chains PORTC-STEM-* and ipsets pc-STEM-*)\n", fp);
+	else if (spec->opts & CLI_OPT_TARGET)
 		backend_help(fp);
 	if (spec->help && *spec->help)
 		fputs(spec->help, fp);

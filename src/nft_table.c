@@ -148,6 +148,7 @@ bool nft_table_parse(const char *json, struct nft_table *t, char **why)
 		nft_table_free(t);
 		return false;
 	}
+	t->rule_id = "handle";
 	/* rules grouped by chain, each chain's in the listing's order */
 	for (size_t i = 0; i < t->nrules; i++)
 		t->rules[i].pos = i;

@@ -3,8 +3,9 @@
 # real ansible-playbook over real SSH.
 #
 # Three network namespaces, h1 h2 h3, each running its own sshd (key
-# authentication, keys made for the run), joined to a bridge in this
-# namespace: the controller is 198.18.0.1, host K is 198.18.0.2K. Every host
+# authentication, keys made for the run), joined to a bridge in a fourth,
+# the controller's (198.18.0.1; host K is 198.18.0.2K), so that nothing of
+# this machine's own network (its firewall, br_netfilter) is in the way. Every host
 # gets tests/kernel/deploy.pol with its own -D values (its address, its
 # application port 700K); h3 compiles on the host, h1 and h2 on the
 # controller. The runs, in order:
@@ -22,6 +23,10 @@
 #   lockout   h1's new table shuts SSH out: the play cannot reconnect, never
 #             confirms, h1 rolls itself back (connections work again), and
 #             h2 is not reached
+#   iptables  the same fleet with portc_target iptables: every host gets the
+#             policy's chains and ipsets (beside its nftables table), checked
+#             with portc verify -t iptables and TCP connections; a second
+#             run changes nothing
 #
 # Needs root, network namespaces, ansible-playbook and sshd; says SKIP and
 # why when one is missing.
@@ -51,13 +56,14 @@ chmod 755 "$tmp"
 pass=0
 fail=0
 HOSTS="1 2 3"
-BR=$tag-br
+BR=br0
 cleanup() {
 	for k in $HOSTS; do
 		ip netns pids "$tag-h$k" 2>/dev/null | xargs -r kill 2>/dev/null
 		ip netns del "$tag-h$k" 2>/dev/null
 	done
-	ip link del "$BR" 2>/dev/null
+	ip netns pids "$tag-c" 2>/dev/null | xargs -r kill 2>/dev/null
+	ip netns del "$tag-c" 2>/dev/null
 	# PORTC_TEST_KEEP=1 keeps the playbooks' logs and inventories
 	if [ -n "${PORTC_TEST_KEEP:-}" ]; then echo "ansible: kept $tmp"; else rm -rf "$tmp"; fi
 }
@@ -72,6 +78,7 @@ inh() { # k command...
 	shift
 	ip netns exec "$tag-h$k" "$@"
 }
+inc() { ip netns exec "$tag-c" "$@"; }	# on the controller
 
 # ---- the fleet ------------------------------------------------------------
 
@@ -80,14 +87,35 @@ ssh-keygen -q -t ed25519 -N '' -C portc-test-host -f "$tmp/hostkey" || skip "ssh
 cp "$tmp/id.pub" "$tmp/authorized_keys"
 mkdir -p /run/sshd
 chmod 755 /run/sshd
-ip link add "$BR" type bridge || skip "cannot make a bridge"
-ip addr add 198.18.0.1/24 dev "$BR"
-ip link set "$BR" up
+# Without PAM, sshd refuses every login to a locked account ("!" in
+# shadow), keys included, and some machines lock root's password. sshd
+# then reads a copy with the lock taken off, in a mount namespace of its
+# own; this machine's /etc/shadow is never changed.
+shadow=
+if awk -F: '$1 == "root" { exit !($2 ~ /^!/ || $2 == "*LK*") }' /etc/shadow 2>/dev/null; then
+	shadow=$tmp/shadow
+	awk -F: -v OFS=: '$1 == "root" { $2 = "*" } { print }' /etc/shadow >"$shadow"
+	chmod 600 "$shadow"
+fi
+start_sshd() { # k
+	local conf=$tmp/sshd$1.conf log=$tmp/sshd$1.log
+	if [ -n "$shadow" ]; then
+		inh "$1" unshare -m --propagation private sh -c \
+			'mount --bind "$1" /etc/shadow && exec /usr/sbin/sshd -f "$2" -E "$3"' sh "$shadow" "$conf" "$log"
+	else
+		inh "$1" /usr/sbin/sshd -f "$conf" -E "$log"
+	fi
+}
+ip netns add "$tag-c"
+inc ip link set lo up
+inc ip link add "$BR" type bridge || skip "cannot make a bridge"
+inc ip addr add 198.18.0.1/24 dev "$BR"
+inc ip link set "$BR" up
 for k in $HOSTS; do
 	ns=$tag-h$k
 	ip netns add "$ns"
-	ip link add "$tag-v$k" type veth peer name eth0 netns "$ns"
-	ip link set "$tag-v$k" master "$BR" up
+	inc ip link add "v$k" type veth peer name eth0 netns "$ns"
+	inc ip link set "v$k" master "$BR" up
 	ip -n "$ns" link set lo up
 	ip -n "$ns" addr add "198.18.0.2$k/24" dev eth0
 	ip -n "$ns" link set eth0 up
@@ -101,24 +129,24 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
-LogLevel ERROR
+LogLevel VERBOSE
 EOF
-	inh "$k" /usr/sbin/sshd -f "$tmp/sshd$k.conf" -E "$tmp/sshd$k.log" ||
-		skip "sshd does not start in a namespace: $(cat "$tmp/sshd$k.log")"
+	start_sshd "$k" || skip "sshd does not start in a namespace: $(cat "$tmp/sshd$k.log")"
 	# a listener on every host's application port, on every host
 	for p in 7001 7002 7003 7101; do
 		inh "$k" socat -T 5 "TCP-LISTEN:$p,bind=198.18.0.2$k,reuseaddr,fork" SYSTEM:true &
 	done
 done
-SSHOPT="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=2 -o BatchMode=yes"
+# -F /dev/null: no ssh_config of this machine's or root's applies
+SSHOPT="-F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=2 -o BatchMode=yes"
 for k in $HOSTS; do
 	up=no
 	for _ in $(seq 1 50); do
 		# shellcheck disable=SC2086
-		ssh $SSHOPT -i "$tmp/id" "root@198.18.0.2$k" true 2>/dev/null && { up=yes; break; }
+		inc ssh $SSHOPT -i "$tmp/id" "root@198.18.0.2$k" true 2>"$tmp/ssh.err" && { up=yes; break; }
 		sleep 0.1
 	done
-	[ $up = yes ] || skip "cannot log in to the sshd in namespace h$k: $(cat "$tmp/sshd$k.log")"
+	[ $up = yes ] || skip "cannot log in to the sshd in namespace h$k: ssh says: $(cat "$tmp/ssh.err"); sshd says: $(tail -5 "$tmp/sshd$k.log")"
 done
 
 mkdir -p "$tmp/home" "$tmp/cp" "$tmp/alocal"
@@ -157,6 +185,7 @@ inventory() {
 		echo "    portc_controller_bin: $PORTC"
 		echo "    portc_confirm_timeout: 12"
 		echo "    portc_connect_timeout: 5"
+		echo "    portc_target: ${TARGET:-nftables}"
 		echo "  hosts:"
 		for k in $HOSTS; do
 			local defs="{ server: 198.18.0.2$k, app: 700$k }" a
@@ -176,7 +205,7 @@ inventory() {
 play() { # log inventory serial [ansible-playbook args]...
 	local log=$1 inv=$2 serial=$3
 	shift 3
-	ansible-playbook -i "$tmp/$inv.yml" -e "portc_serial=$serial" "$@" \
+	inc ansible-playbook -i "$tmp/$inv.yml" -e "portc_serial=$serial" "$@" \
 		"$ROOT/contrib/ansible/site.yml" >"$tmp/$log.log" 2>&1
 }
 
@@ -184,7 +213,7 @@ has_table() { inh "$1" nft list table inet portc_deploy >/dev/null 2>&1; }
 # verify K APP: host K's kernel runs deploy.pol with its address and APP
 verify() { inh "$1" "$PORTC" verify -D "server=198.18.0.2$1" -D "app=$2" "$POL" >/dev/null 2>&1; }
 # connects K PORT: a TCP connection from the controller to host K's PORT
-connects() { socat -T 2 /dev/null "TCP:198.18.0.2$1:$2,connect-timeout=2" 2>/dev/null; }
+connects() { inc socat -T 2 /dev/null "TCP:198.18.0.2$1:$2,connect-timeout=2" 2>/dev/null; }
 reached() { grep -q "^ok: \[h$2\]\|^changed: \[h$2\]\|^fatal: \[h$2\]" "$tmp/$1.log"; }
 show() { sed 's/^/    /' "$tmp/$1.log" | tail -40; }
 
@@ -273,8 +302,30 @@ done
 if verify 1 7001; then ok; else bad "lockout: h1 did not roll back to its previous table"; fi
 if connects 1 7001; then ok; else bad "lockout: no connection to h1 after the rollback"; fi
 # shellcheck disable=SC2086
-if ssh $SSHOPT -i "$tmp/id" root@198.18.0.21 true 2>/dev/null; then ok; else bad "lockout: no SSH to h1 after the rollback"; fi
+if inc ssh $SSHOPT -i "$tmp/id" root@198.18.0.21 true 2>/dev/null; then ok; else bad "lockout: no SSH to h1 after the rollback"; fi
 if verify 2 7002; then ok; else bad "lockout: h2's table changed"; fi
+
+# ---- iptables: the same role, the other backend ----------------------------------
+
+TARGET=iptables inventory ipt
+if play ipt ipt 1; then ok; else bad "iptables: ansible-playbook failed"; show ipt; fi
+for k in $HOSTS; do
+	if inh "$k" "$PORTC" verify -t iptables -D "server=198.18.0.2$k" -D "app=700$k" "$POL" >/dev/null 2>&1; then ok; else
+		bad "iptables: h$k does not verify -t iptables with app=700$k"
+	fi
+	if inh "$k" iptables -S INPUT | grep -q -- '-j PORTC-deploy-in'; then ok; else bad "iptables: h$k has no jump to PORTC-deploy-in"; fi
+	if connects "$k" "700$k"; then ok; else bad "iptables: no connection to h$k port 700$k"; fi
+done
+if [ -s "$tmp/etc-h1/deploy.sh" ] && [ -s "$tmp/etc-h1/deploy.v4" ] && [ -s "$tmp/etc-h3/deploy.pol" ]; then ok; else
+	bad "iptables: h1 should keep the bundle, h3 (compiles on the host) the policy"
+fi
+if play ipt-again ipt 3; then ok; else bad "iptables: second run failed"; show ipt-again; fi
+for k in $HOSTS; do
+	if grep -q "^h$k .*changed=0 .*failed=0" "$tmp/ipt-again.log"; then ok; else
+		bad "iptables: h$k changed on a second run"
+		show ipt-again
+	fi
+done
 
 echo "ansible: $pass passed, $fail failed"
 [ "$fail" = 0 ]

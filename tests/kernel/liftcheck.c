@@ -1,9 +1,12 @@
 /* liftcheck.c - the lift of a table (lift.h) against the reference.
  *
  *   liftcheck LISTING.json HOOK < PACKETS
+ *   liftcheck --iptables STEM SAVE4 SAVE6 SETS HOOK < PACKETS
  *
  * LISTING.json is `nft -j -n list table inet NAME` of a table portc
- * compiled and a kernel loaded; PACKETS are diffgen's lines for the same
+ * compiled and a kernel loaded; or, for the iptables backend, what
+ * iptables-save, ip6tables-save and ipset save list after the bundle of
+ * policy STEM was loaded (ipt_table.h); PACKETS are diffgen's lines for the same
  * policy and hook, each with the verdict and DSCP mark the reference
  * semantics give it (eval_on_hook: prologue and rules). Each packet is
  * decided by plain first match over the lifted chain of HOOK; every
@@ -19,32 +22,56 @@
 #include "addr.h"
 #include "eval.h"
 #include "hooks.h"
+#include "ipt_table.h"
 #include "lift.h"
 #include "nft_table.h"
 
+static char *slurp(const char *path)
+{
+	char *s;
+	size_t len;
+	if (read_file(path, 1u << 30, &s, &len) != 0) {
+		fprintf(stderr, "liftcheck: cannot read %s\n", path);
+		exit(2);
+	}
+	return s;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: liftcheck LISTING.json HOOK < PACKETS\n");
+	bool ipt = argc == 7 && strcmp(argv[1], "--iptables") == 0;
+	if (argc != 3 && !ipt) {
+		fprintf(stderr, "usage: liftcheck LISTING.json HOOK < PACKETS\n"
+				"       liftcheck --iptables STEM SAVE4 SAVE6 SETS HOOK < PACKETS\n");
 		return 2;
 	}
+	const char *stem = ipt ? argv[2] : NULL;
+	if (ipt)
+		argv[2] = argv[6];	/* the hook, where the nft form has it */
 	unsigned hooks;
 	if (hooks_parse(argv[2], &hooks) || __builtin_popcount(hooks) != 1) {
 		fprintf(stderr, "liftcheck: '%s' is not one hook\n", argv[2]);
 		return 2;
 	}
 	int hook = __builtin_ctz(hooks);
-	char *json;
-	size_t len;
-	if (read_file(argv[1], 1u << 30, &json, &len) != 0) {
-		fprintf(stderr, "liftcheck: cannot read %s\n", argv[1]);
-		return 2;
-	}
+	char *json = NULL;
 	struct nft_table t;
 	char *why;
-	if (!nft_table_parse(json, &t, &why)) {
-		fprintf(stderr, "liftcheck: %s: %s\n", argv[1], why);
-		return 2;
+	if (ipt) {
+		struct ipt_listing il = { { slurp(argv[3]), slurp(argv[4]) }, slurp(argv[5]) };
+		bool present;
+		bool ok = ipt_table_build(stem, &il, &t, &present, &why);
+		ipt_listing_free(&il);
+		if (!ok || !present) {
+			fprintf(stderr, "liftcheck: the iptables listing: %s\n", ok ? "nothing of the policy's" : why);
+			return 2;
+		}
+	} else {
+		json = slurp(argv[1]);
+		if (!nft_table_parse(json, &t, &why)) {
+			fprintf(stderr, "liftcheck: %s: %s\n", argv[1], why);
+			return 2;
+		}
 	}
 	struct lift l;
 	nft_lift(&t, "kernel", true, &l);

@@ -18,6 +18,7 @@
 #   injection     notes written to break out of comments stay comments
 #   deploy        portc apply's rollback and confirmation, portc verify's
 #                 drift reports (deploy.sh)
+#   deploy_ipt    the same with -t iptables, beside someone else's chains
 #
 # Needs root and network namespaces; says SKIP and why when it has neither.
 set -u
@@ -367,7 +368,11 @@ diff_run() { # label policy backend hook [compile options]
 	# shellcheck disable=SC2046
 	$DIFFGEN -I stdlib $(args_for "$pol") --hook "$hook" --seed "${SEED:-1}" --count "$COUNT" "$pol" >"$tmp/packets" ||
 		{ bad "$label: diffgen"; return; }
-	[ "$be" = nftables ] && lift_and_verify "$label" "$pol" "$hook" "$@"
+	if [ "$be" = nftables ]; then
+		lift_and_verify "$label" "$pol" "$hook" "$@"
+	else
+		lift_and_verify_ipt "$label" "$pol" "$hook" "$@"
+	fi
 	send_and_compare "$label" "$be"
 }
 
@@ -390,6 +395,27 @@ lift_and_verify() { # label policy hook [compile options]
 		ok
 	else
 		bad "$label: portc verify does not find the loaded table equal to the policy: $(echo "$out" | head -5)"
+	fi
+}
+
+# The same for the iptables backend: the lift of portc's chains and sets as
+# iptables-save, ip6tables-save and ipset save list them (ipt_table.h).
+lift_and_verify_ipt() { # label policy hook [compile options]
+	local label=$1 pol=$2 hook=$3 stem out
+	shift 3
+	stem=$(sed -n 's/^:PORTC-\([^-]*\)-.*/\1/p' "$tmp/diff.v4" | head -1)
+	ip netns exec "$R" iptables-save >"$tmp/save4" && ip netns exec "$R" ip6tables-save >"$tmp/save6" &&
+		ip netns exec "$R" ipset save >"$tmp/sets" || { bad "$label: iptables-save"; return; }
+	if out=$($LIFTCHECK --iptables "$stem" "$tmp/save4" "$tmp/save6" "$tmp/sets" "$hook" <"$tmp/packets" 2>&1); then
+		ok
+	else
+		bad "$label (iptables): the lift of the loaded chains differs from the reference: $(echo "$out" | head -5)"
+	fi
+	# shellcheck disable=SC2046
+	if out=$(ip netns exec "$R" $PORTC verify -t iptables $(args_for "$pol") "$@" "$pol" 2>&1); then
+		ok
+	else
+		bad "$label: portc verify -t iptables does not find the loaded chains equal to the policy: $(echo "$out" | head -5)"
 	fi
 }
 
@@ -492,7 +518,7 @@ suite_injection() {
 . tests/kernel/forms.sh
 . tests/kernel/deploy.sh
 
-for s in ${PORTC_KERNEL_SUITES:-load e2e dscp differential output injection loopback host coexist forms routed deploy}; do
+for s in ${PORTC_KERNEL_SUITES:-load e2e dscp differential output injection loopback host coexist forms routed deploy deploy_ipt}; do
 	echo "-- $s"
 	"suite_$s"
 done

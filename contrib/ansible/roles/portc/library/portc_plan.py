@@ -19,9 +19,15 @@ options:
     type: path
     default: portc
   file:
-    description: A policy (compiled on the host with I(defines)) or a C(.nft) file portc compiled.
+    description: A policy (compiled on the host with I(defines)), a C(.nft) file portc compiled, or
+      (target iptables) the C(.sh) of a bundle portc compiled.
     type: path
     required: true
+  target:
+    description: C(nftables) (portc's inet table) or C(iptables) (its chains and ipsets).
+    type: str
+    default: nftables
+    choices: [nftables, iptables]
   defines:
     description: Parameter values, passed as C(-D NAME=VALUE).
     type: dict
@@ -41,7 +47,12 @@ options:
 
 RETURN = r"""
 table:
-  description: The nftables table the ruleset owns, for C(portc apply --confirm).
+  description: The nftables table the ruleset owns, or (target iptables) the policy's stem, for
+    C(portc apply --confirm).
+  type: str
+pending:
+  description: The name of the file C(portc apply) waits with, under its run directory (before
+    the network namespace's number).
   type: str
 agree:
   description: Whether the running table is already the ruleset's.
@@ -84,12 +95,13 @@ def main():
             include=dict(type="list", elements="path", default=[]),
             policy=dict(type="str"),
             hooks=dict(type="str"),
+            target=dict(type="str", default="nftables", choices=["nftables", "iptables"]),
         ),
         supports_check_mode=True,
     )
     p = m.params
     env = {"NO_COLOR": "1"}
-    base = compile_args(p) + [p["file"]]
+    base = ["-t", p["target"]] + compile_args(p) + [p["file"]]
 
     # verify exits 0 (agree), 1 (drift) or 2 (cannot tell: say why)
     rc, out, err = m.run_command([p["portc"], "verify", "--format=json"] + base,
@@ -101,17 +113,19 @@ def main():
     except ValueError:
         m.fail_json(msg="portc verify printed no JSON", stdout=out, stderr=err)
     table = v["table"]["name"]
+    pending = ("iptables:" if p["target"] == "iptables" else "") + table
     if v["agree"]:
-        m.exit_json(changed=False, agree=True, table=table, drift="", plan="")
+        m.exit_json(changed=False, agree=True, table=table, pending=pending, drift="", plan="")
 
     rc, drift, err = m.run_command([p["portc"], "verify"] + base, environ_update=env)
     rc, plan, err = m.run_command([p["portc"], "apply", "--dry-run"] + base,
                                   environ_update=env)
     if rc != 0:
-        # nft -c refused it, or the running table cannot be snapshot
+        # nft -c (or iptables-restore --test) refused it, or the running
+        # table cannot be snapshot
         m.fail_json(msg="portc apply --dry-run failed: " + err.strip(), rc=rc,
                     table=table, drift=drift)
-    m.exit_json(changed=True, agree=False, table=table, drift=drift, plan=plan,
+    m.exit_json(changed=True, agree=False, table=table, pending=pending, drift=drift, plan=plan,
                 diff=dict(prepared=plan))
 
 
