@@ -53,7 +53,7 @@ PORTC     := $(BUILD)/portc
 # libportc: load and query matching tables; depends on nothing of the compiler
 LIB_A     := $(BUILD)/libportc.a
 LIB_SO    := $(BUILD)/libportc.so
-LIB_OBJS  := $(BUILD)/lib/match.o
+LIB_OBJS  := $(BUILD)/lib/table_load.o $(BUILD)/lib/table_lookup.o
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)

@@ -11,13 +11,16 @@ base=$2
 cb=${3:-../shared/bench/classbench}
 rounds=${AB_ROUNDS:-300}
 out=$B/ab
-mkdir -p "$out/include/portc"
-# the library and the headers it includes, as of BASE
-git show "$base:src/lib/match.c" > "$out/base.c"
+rm -rf "$out/lib"
+mkdir -p "$out/include/portc" "$out/lib"
+# the library (every file of src/lib) and the headers it includes, as of BASE
+for f in $(git ls-tree --name-only "$base" src/lib/); do
+	git show "$base:$f" > "$out/lib/${f##*/}"
+done
 for h in match.h table_format.h; do
 	git show "$base:include/portc/$h" > "$out/include/portc/$h"
 done
-${CC:-cc} -std=c11 -O2 -fPIC -shared -D_GNU_SOURCE -I"$out/include" -o "$out/base.so" "$out/base.c"
+${CC:-cc} -std=c11 -O2 -fPIC -shared -D_GNU_SOURCE -I"$out/include" -I"$out/lib" -o "$out/base.so" "$out"/lib/*.c
 rev=$(git rev-parse --short "$base")
 echo "libportc of $rev ($out/base.so) against the working tree's ($B/libportc.so)"
 for set in acl1 fw1 ipc1; do
