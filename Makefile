@@ -54,6 +54,12 @@ PORTC     := $(BUILD)/portc
 LIB_A     := $(BUILD)/libportc.a
 LIB_SO    := $(BUILD)/libportc.so
 LIB_OBJS  := $(BUILD)/lib/table_load.o $(BUILD)/lib/table_lookup.o
+# The layering the build enforces: the backends work on the checked IR and
+# never see the syntax tree (ast.h refuses to be included under
+# PORTC_NO_AST); libportc sees its own public headers only.
+BACKEND_OBJS := $(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/emit_*.c) src/table_build.c src/table_settle.c \
+                src/backend.c src/ipt_loader.c)
+$(BACKEND_OBJS): CPPFLAGS += -DPORTC_NO_AST
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -106,8 +112,9 @@ $(CORE): $(OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/lib/%.o: src/lib/%.c | $(BUILD)/.dir
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(WARN) -fPIC -Iinclude -MMD -MP -c -o $@ $<
+	@mkdir -p $(@D) $(BUILD)/public
+	@ln -sfn $(CURDIR)/include/portc $(BUILD)/public/portc
+	$(CC) $(ALL_CFLAGS) $(WARN) -fPIC -I$(BUILD)/public -MMD -MP -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^

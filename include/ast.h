@@ -7,9 +7,16 @@
 #ifndef PORTC_AST_H
 #define PORTC_AST_H
 
+/* The backends and libportc work on the checked IR, never the tree: the
+ * build compiles them with PORTC_NO_AST (Makefile, BACKEND_SRCS). */
+#ifdef PORTC_NO_AST
+#error "ast.h in a file that must not see the syntax tree: a backend reads ir.h"
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "action.h"
 #include "arena.h"
 #include "source.h"
 #include "util.h"
@@ -66,13 +73,6 @@ enum value_kind {
 };
 const char *value_kind_name(enum value_kind k);
 
-enum action { ACT_ALLOW, ACT_DENY, ACT_REJECT };
-/* What an expectation asserts of every packet of its region: allowed
- * (with its DSCP mark and log, when it names them), denied, rejected, or
- * not allowed (denied or rejected). */
-enum expect_kind { EXPECT_RULE, EXPECT_ALLOW, EXPECT_DENY, EXPECT_REJECT, EXPECT_NONE };
-const char *expect_kind_name(enum expect_kind k);
-const char *action_name(enum action a);
 
 /* Protocols a service item names. */
 enum svc_proto { SP_TCP, SP_UDP, SP_ICMP, SP_ICMPV6, SP_OTHER };

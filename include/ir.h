@@ -10,8 +10,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "ast.h"
+#include "action.h"
+#include "arena.h"
 #include "ivset.h"
+#include "source.h"
+#include "util.h"
 
 #define IR_PROTO_ANY (-1)
 

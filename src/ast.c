@@ -30,24 +30,6 @@ const char *value_kind_name(enum value_kind k)
 	BUG("bad value kind %d", (int)k);
 }
 
-const char *action_name(enum action a)
-{
-	switch (a) {
-	case ACT_ALLOW: return "allow";
-	case ACT_DENY: return "deny";
-	case ACT_REJECT: return "reject";
-	}
-	BUG("bad action %d", (int)a);
-}
-
-const char *expect_kind_name(enum expect_kind k)
-{
-	static const char *const names[] = { "rule", "allow", "deny", "reject", "none" };
-	if ((unsigned)k >= ARRAY_LEN(names))
-		BUG("bad expectation %d", (int)k);
-	return names[k];
-}
-
 const char *node_kind_name(enum node_kind k)
 {
 	switch (k) {

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "action.h"
 #include "util.h"
 
 struct name_value {
@@ -117,4 +118,22 @@ const char *proto_name(int number)
 const char *proto_suggest(const char *name)
 {
 	return suggest(proto_tab, ARRAY_LEN(proto_tab), name);
+}
+
+const char *action_name(enum action a)
+{
+	switch (a) {
+	case ACT_ALLOW: return "allow";
+	case ACT_DENY: return "deny";
+	case ACT_REJECT: return "reject";
+	}
+	BUG("bad action %d", (int)a);
+}
+
+const char *expect_kind_name(enum expect_kind k)
+{
+	static const char *const names[] = { "rule", "allow", "deny", "reject", "none" };
+	if ((unsigned)k >= ARRAY_LEN(names))
+		BUG("bad expectation %d", (int)k);
+	return names[k];
 }
