@@ -47,160 +47,28 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const
 
 #define A (ctx->arena)
 
-static struct node *mk(struct parse_ctx *ctx, enum node_kind k, struct loc loc)
-{
-	return node_new(ctx->arena, k, loc);
-}
-
-static struct node *mk_range(struct parse_ctx *ctx, struct loc loc, struct tokval lo,
-			     struct tokval hi, bool single)
-{
-	struct node *n = mk(ctx, N_RANGE, loc);
-	n->u.range.lo = lo.num;
-	n->u.range.hi = single ? lo.num : hi.num;
-	n->u.range.single = single;
-	n->u.range.text = single ? lo.text : arena_printf(A, "%s-%s", lo.text, hi.text);
-	return n;
-}
-
-static struct node *mk_ref(struct parse_ctx *ctx, struct loc loc, const char *name)
-{
-	struct node *n = mk(ctx, N_REF, loc);
-	n->u.ref.name = name;
-	return n;
-}
-
-static struct node *mk_str(struct parse_ctx *ctx, enum node_kind k, struct loc loc, const char *s)
-{
-	struct node *n = mk(ctx, k, loc);
-	n->u.str.text = s;
-	return n;
-}
-
-static struct node *mk_list(struct parse_ctx *ctx, enum node_kind k, struct loc loc,
-			    struct node *first)
-{
-	struct node *n = mk(ctx, k, loc);
-	node_list_push(A, &n->u.list, first);
-	return n;
-}
-
-static struct node *list_add(struct parse_ctx *ctx, struct node *list, struct node *item,
-			     struct loc loc)
-{
-	node_list_push(A, &list->u.list, item);
-	list->loc = loc;
-	return list;
-}
-
-static struct node *mk_def(struct parse_ctx *ctx, enum node_kind k, struct loc loc,
-			   enum value_kind vk, struct tokval name, struct loc name_loc,
-			   struct node *value)
-{
-	struct node *n = mk(ctx, k, loc);
-	n->u.def.vk = vk;
-	n->u.def.name = name.text;
-	n->u.def.name_loc = name_loc;
-	n->u.def.value = value;
-	return n;
-}
-
-static struct node *mk_svc(struct parse_ctx *ctx, struct loc loc, enum svc_proto p, struct node *arg)
-{
-	struct node *n = mk(ctx, N_SVC_PROTO, loc);
-	n->u.svc.proto = p;
-	n->u.svc.arg = arg;
-	return n;
-}
-
-static struct node *mk_icmp_type(struct parse_ctx *ctx, struct loc loc, enum svc_proto p,
-				 struct node *type)
-{
-	struct node *n = mk(ctx, N_SVC_ICMP_TYPE, loc);
-	n->u.icmp.proto = p;
-	n->u.icmp.type = type;
-	return n;
-}
-
-static struct node *mk_dscp(struct parse_ctx *ctx, struct loc loc, struct node *val)
-{
-	struct node *n = mk(ctx, N_DSCP, loc);
-	n->u.dscp.val = val;
-	return n;
-}
-
-static struct node *mk_opt(struct parse_ctx *ctx, enum node_kind k, struct loc loc, struct node *v)
-{
-	struct node *n = mk(ctx, k, loc);
-	n->u.opt = v;
-	return n;
-}
-
-/* Adjacent strings form one note, as in C: long vendor notes wrap. */
-static void add_note(struct parse_ctx *ctx, struct node_list *opts, struct tokval s, struct loc loc)
-{
-	struct node *last = opts->n ? opts->v[opts->n - 1] : NULL;
-	if (!last || last->kind != N_OPT_NOTE) {
-		last = mk(ctx, N_OPT_NOTE, loc);
-		node_list_push(A, opts, last);
-	} else {
-		last->loc = loc_span(last->loc, loc);
-	}
-	size_t n = last->u.note.npieces;
-	const char **p = arena_alloc(A, (n + 1) * sizeof *p);
-	if (n)
-		memcpy(p, last->u.note.pieces, n * sizeof *p);
-	p[n] = s.text;
-	last->u.note.pieces = p;
-	last->u.note.npieces = n + 1;
-	last->u.note.text = n ? arena_printf(A, "%s%s", last->u.note.text, s.text) : s.text;
-}
-
-static struct node *mk_rule(struct parse_ctx *ctx, struct loc loc, enum action act,
-			    struct node *src, struct node *dst, bool bidir, struct loc arrow,
-			    struct node_list opts)
-{
-	struct node *n = mk(ctx, N_RULE, loc);
-	n->u.rule.action = act;
-	n->u.rule.src = src;
-	n->u.rule.dst = dst;
-	n->u.rule.bidir = bidir;
-	n->u.rule.arrow_loc = arrow;
-	n->u.rule.opts = opts;
-	return n;
-}
-
-static struct node *mk_block(struct parse_ctx *ctx, enum node_kind k, struct loc loc,
-			     struct tokval name, struct loc name_loc, struct node_list params,
-			     struct node_list body)
-{
-	struct node *n = mk(ctx, k, loc);
-	n->u.block.name = name.text;
-	n->u.block.name_loc = name_loc;
-	n->u.block.params = params;
-	n->u.block.body = body;
-	return n;
-}
-
-static struct node *mk_use(struct parse_ctx *ctx, struct loc loc, struct tokval name,
-			   struct loc name_loc, struct node_list args)
-{
-	struct node *n = mk(ctx, N_USE, loc);
-	n->u.use.name = name.text;
-	n->u.use.name_loc = name_loc;
-	n->u.use.args = args;
-	return n;
-}
-
-static struct node *mk_arg(struct parse_ctx *ctx, struct loc loc, const char *name,
-			   struct loc name_loc, struct node *value)
-{
-	struct node *n = mk(ctx, N_ARG, loc);
-	n->u.arg.name = name;
-	n->u.arg.name_loc = name_loc;
-	n->u.arg.value = value;
-	return n;
-}
+/* The tree's constructors are ast.c's (ast_*); these name them as the
+ * actions below read best, with the parser's token values taken apart. */
+#define mk(ctx, k, loc) node_new((ctx)->arena, k, loc)
+#define mk_range(ctx, loc, lo, hi, single) \
+	ast_range((ctx)->arena, loc, (lo).num, (lo).text, (hi).num, (hi).text, single)
+#define mk_ref(ctx, loc, name) ast_ref((ctx)->arena, loc, name)
+#define mk_str(ctx, k, loc, s) ast_str((ctx)->arena, k, loc, s)
+#define mk_list(ctx, k, loc, first) ast_list((ctx)->arena, k, loc, first)
+#define list_add(ctx, list, item, loc) ast_list_add((ctx)->arena, list, item, loc)
+#define mk_def(ctx, k, loc, vk, name, name_loc, value) \
+	ast_def((ctx)->arena, k, loc, vk, (name).text, name_loc, value)
+#define mk_svc(ctx, loc, p, arg) ast_svc((ctx)->arena, loc, p, arg)
+#define mk_icmp_type(ctx, loc, p, type) ast_icmp_type((ctx)->arena, loc, p, type)
+#define mk_dscp(ctx, loc, val) ast_dscp((ctx)->arena, loc, val)
+#define mk_opt(ctx, k, loc, v) ast_opt((ctx)->arena, k, loc, v)
+#define add_note(ctx, opts, s, loc) ast_add_note((ctx)->arena, opts, (s).text, loc)
+#define mk_rule(ctx, loc, act, src, dst, bidir, arrow, opts) \
+	ast_rule((ctx)->arena, loc, act, src, dst, bidir, arrow, opts)
+#define mk_block(ctx, k, loc, name, name_loc, params, body) \
+	ast_block((ctx)->arena, k, loc, (name).text, name_loc, params, body)
+#define mk_use(ctx, loc, name, name_loc, args) ast_use((ctx)->arena, loc, (name).text, name_loc, args)
+#define mk_arg(ctx, loc, name, name_loc, value) ast_arg((ctx)->arena, loc, name, name_loc, value)
 
 static const struct node_list empty_list;
 
@@ -851,7 +719,8 @@ int yylex_init_extra(struct parse_ctx *extra, yyscan_t *scanner);
 int yylex_destroy(yyscan_t scanner);
 void *yy_scan_bytes(const char *bytes, int len, yyscan_t scanner);
 
-static bool run(struct parse_ctx *ctx)
+/* A scanner over ctx's source, at its first line and column. */
+static yyscan_t scanner_start(struct parse_ctx *ctx)
 {
 	yyscan_t scanner;
 	if (yylex_init_extra(ctx, &scanner) != 0)
@@ -861,6 +730,12 @@ static bool run(struct parse_ctx *ctx)
 	if (ctx->src->len > (size_t)INT32_MAX - 2)
 		die("%s: file too large", ctx->src->name);
 	yy_scan_bytes(ctx->src->text, (int)ctx->src->len, scanner);
+	return scanner;
+}
+
+static bool run(struct parse_ctx *ctx)
+{
+	yyscan_t scanner = scanner_start(ctx);
 	int r = yyparse(scanner, ctx);
 	yylex_destroy(scanner);
 	return r == 0 && ctx->nerrors == 0;
@@ -870,12 +745,7 @@ size_t parse_tokens(struct arena *a, struct diag *d, struct source *src, int *to
 		    struct loc *locs, const char **texts, size_t max)
 {
 	struct parse_ctx ctx = { .arena = a, .diag = d, .src = src, .start_sent = true };
-	yyscan_t scanner;
-	if (yylex_init_extra(&ctx, &scanner) != 0)
-		die("cannot start the scanner");
-	ctx.line = 1;
-	ctx.col = 1;
-	yy_scan_bytes(src->text, (int)src->len, scanner);
+	yyscan_t scanner = scanner_start(&ctx);
 	size_t n = 0;
 	while (n < max) {
 		YYSTYPE val = { 0 };

@@ -193,6 +193,30 @@ struct ast_file {
 
 struct node *node_new(struct arena *a, enum node_kind kind, struct loc loc);
 void node_list_push(struct arena *a, struct node_list *l, struct node *n);
+
+/* The parser's constructors: each node with its fields. A range's text is
+ * "lo" (single) or "lo-hi"; adjacent note strings join into one note, as
+ * in C (ast_add_note). */
+struct node *ast_range(struct arena *a, struct loc loc, uint64_t lo, const char *lo_text, uint64_t hi,
+		       const char *hi_text, bool single);
+struct node *ast_ref(struct arena *a, struct loc loc, const char *name);
+struct node *ast_str(struct arena *a, enum node_kind k, struct loc loc, const char *s);
+struct node *ast_list(struct arena *a, enum node_kind k, struct loc loc, struct node *first);
+struct node *ast_list_add(struct arena *a, struct node *list, struct node *item, struct loc loc);
+struct node *ast_def(struct arena *a, enum node_kind k, struct loc loc, enum value_kind vk, const char *name,
+		     struct loc name_loc, struct node *value);
+struct node *ast_svc(struct arena *a, struct loc loc, enum svc_proto p, struct node *arg);
+struct node *ast_icmp_type(struct arena *a, struct loc loc, enum svc_proto p, struct node *type);
+struct node *ast_dscp(struct arena *a, struct loc loc, struct node *val);
+struct node *ast_opt(struct arena *a, enum node_kind k, struct loc loc, struct node *v);
+void ast_add_note(struct arena *a, struct node_list *opts, const char *s, struct loc loc);
+struct node *ast_rule(struct arena *a, struct loc loc, enum action act, struct node *src, struct node *dst,
+		      bool bidir, struct loc arrow, struct node_list opts);
+struct node *ast_block(struct arena *a, enum node_kind k, struct loc loc, const char *name, struct loc name_loc,
+		       struct node_list params, struct node_list body);
+struct node *ast_use(struct arena *a, struct loc loc, const char *name, struct loc name_loc,
+		     struct node_list args);
+struct node *ast_arg(struct arena *a, struct loc loc, const char *name, struct loc name_loc, struct node *value);
 const char *node_kind_name(enum node_kind k);
 /* The keyword of a service protocol: tcp, udp, icmp, icmpv6, proto. */
 const char *svc_proto_name(enum svc_proto p);

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 struct node *node_new(struct arena *a, enum node_kind kind, struct loc loc)
 {
@@ -15,6 +16,150 @@ struct node *node_new(struct arena *a, enum node_kind kind, struct loc loc)
 void node_list_push(struct arena *a, struct node_list *l, struct node *n)
 {
 	ARR_PUSH(a, *l, n);
+}
+
+/* ---- constructors, for the parser ---------------------------------------- */
+
+struct node *ast_range(struct arena *a, struct loc loc, uint64_t lo, const char *lo_text, uint64_t hi,
+		       const char *hi_text, bool single)
+{
+	struct node *n = node_new(a, N_RANGE, loc);
+	n->u.range.lo = lo;
+	n->u.range.hi = single ? lo : hi;
+	n->u.range.single = single;
+	n->u.range.text = single ? lo_text : arena_printf(a, "%s-%s", lo_text, hi_text);
+	return n;
+}
+
+struct node *ast_ref(struct arena *a, struct loc loc, const char *name)
+{
+	struct node *n = node_new(a, N_REF, loc);
+	n->u.ref.name = name;
+	return n;
+}
+
+struct node *ast_str(struct arena *a, enum node_kind k, struct loc loc, const char *s)
+{
+	struct node *n = node_new(a, k, loc);
+	n->u.str.text = s;
+	return n;
+}
+
+struct node *ast_list(struct arena *a, enum node_kind k, struct loc loc, struct node *first)
+{
+	struct node *n = node_new(a, k, loc);
+	node_list_push(a, &n->u.list, first);
+	return n;
+}
+
+struct node *ast_list_add(struct arena *a, struct node *list, struct node *item, struct loc loc)
+{
+	node_list_push(a, &list->u.list, item);
+	list->loc = loc;
+	return list;
+}
+
+struct node *ast_def(struct arena *a, enum node_kind k, struct loc loc, enum value_kind vk, const char *name,
+		     struct loc name_loc, struct node *value)
+{
+	struct node *n = node_new(a, k, loc);
+	n->u.def.vk = vk;
+	n->u.def.name = name;
+	n->u.def.name_loc = name_loc;
+	n->u.def.value = value;
+	return n;
+}
+
+struct node *ast_svc(struct arena *a, struct loc loc, enum svc_proto p, struct node *arg)
+{
+	struct node *n = node_new(a, N_SVC_PROTO, loc);
+	n->u.svc.proto = p;
+	n->u.svc.arg = arg;
+	return n;
+}
+
+struct node *ast_icmp_type(struct arena *a, struct loc loc, enum svc_proto p, struct node *type)
+{
+	struct node *n = node_new(a, N_SVC_ICMP_TYPE, loc);
+	n->u.icmp.proto = p;
+	n->u.icmp.type = type;
+	return n;
+}
+
+struct node *ast_dscp(struct arena *a, struct loc loc, struct node *val)
+{
+	struct node *n = node_new(a, N_DSCP, loc);
+	n->u.dscp.val = val;
+	return n;
+}
+
+struct node *ast_opt(struct arena *a, enum node_kind k, struct loc loc, struct node *v)
+{
+	struct node *n = node_new(a, k, loc);
+	n->u.opt = v;
+	return n;
+}
+
+void ast_add_note(struct arena *a, struct node_list *opts, const char *s, struct loc loc)
+{
+	struct node *last = opts->n ? opts->v[opts->n - 1] : NULL;
+	if (!last || last->kind != N_OPT_NOTE) {
+		last = node_new(a, N_OPT_NOTE, loc);
+		node_list_push(a, opts, last);
+	} else {
+		last->loc = loc_span(last->loc, loc);
+	}
+	size_t n = last->u.note.npieces;
+	const char **p = arena_alloc(a, (n + 1) * sizeof *p);
+	if (n)
+		memcpy(p, last->u.note.pieces, n * sizeof *p);
+	p[n] = s;
+	last->u.note.pieces = p;
+	last->u.note.npieces = n + 1;
+	last->u.note.text = n ? arena_printf(a, "%s%s", last->u.note.text, s) : s;
+}
+
+struct node *ast_rule(struct arena *a, struct loc loc, enum action act, struct node *src, struct node *dst,
+		      bool bidir, struct loc arrow, struct node_list opts)
+{
+	struct node *n = node_new(a, N_RULE, loc);
+	n->u.rule.action = act;
+	n->u.rule.src = src;
+	n->u.rule.dst = dst;
+	n->u.rule.bidir = bidir;
+	n->u.rule.arrow_loc = arrow;
+	n->u.rule.opts = opts;
+	return n;
+}
+
+struct node *ast_block(struct arena *a, enum node_kind k, struct loc loc, const char *name, struct loc name_loc,
+		       struct node_list params, struct node_list body)
+{
+	struct node *n = node_new(a, k, loc);
+	n->u.block.name = name;
+	n->u.block.name_loc = name_loc;
+	n->u.block.params = params;
+	n->u.block.body = body;
+	return n;
+}
+
+struct node *ast_use(struct arena *a, struct loc loc, const char *name, struct loc name_loc,
+		     struct node_list args)
+{
+	struct node *n = node_new(a, N_USE, loc);
+	n->u.use.name = name;
+	n->u.use.name_loc = name_loc;
+	n->u.use.args = args;
+	return n;
+}
+
+struct node *ast_arg(struct arena *a, struct loc loc, const char *name, struct loc name_loc, struct node *value)
+{
+	struct node *n = node_new(a, N_ARG, loc);
+	n->u.arg.name = name;
+	n->u.arg.name_loc = name_loc;
+	n->u.arg.value = value;
+	return n;
 }
 
 const char *value_kind_name(enum value_kind k)
