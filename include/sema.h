@@ -1,6 +1,8 @@
 /* sema.h - symbols, semantic values and the expression evaluator that
  * check.c (with diagnostics) and lower.c (silently, with ruleset arguments
- * bound) share. */
+ * bound) share: the symbol table (symtab.c), name resolution (resolve.c),
+ * and the evaluation of networks (value_net.c), ports and services
+ * (value_svc.c) and QoS marks and values of any kind (value.c). */
 #ifndef PORTC_SEMA_H
 #define PORTC_SEMA_H
 
@@ -110,6 +112,22 @@ struct symbol *sema_lookup_block(struct sema *s, struct node *ref_node, const ch
 				 struct loc loc, enum sym_kind want);
 
 bool netval_empty(const struct netval *v);	/* no address and nothing symbolic */
+
+/* Between the evaluator's files. */
+extern struct symbol sema_unresolved;	/* a name that failed to resolve: reported once */
+/* The symbol a name refers to in s's scope (a ruleset's formals first). */
+struct symbol *sema_find(struct sema *s, const char *name);
+/* A known name close to name, of the kinds wanted (or a block), or NULL. */
+const char *sema_suggest(struct sema *s, const char *name, const enum value_kind *want, size_t nwant,
+			 int block_kind);
+void sema_note_defined(struct sema *s, const struct symbol *sym);
+/* Resolves a name that must be one of the value kinds in want. */
+struct symbol *sema_resolve(struct sema *s, struct node *ref, const enum value_kind *want, size_t nwant,
+			    const char *what);
+/* The value bound to a formal during lowering; NULL without one. */
+const struct value *sema_formal_value(const struct symbol *sym, const struct env *env);
+/* A single port number or range, checked (what names it in messages). */
+bool sema_port_range(struct sema *s, struct node *n, const char *what, uint64_t max, struct iv *out);
 
 /* Services of many parts (a list, a rule's options) are collected here and
  * joined once per protocol: folding them in one at a time is quadratic.
