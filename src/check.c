@@ -2,8 +2,8 @@
  * right kind of thing, every value well-formed, -D values of the declared
  * type, rulesets called with the right arguments and never recursively.
  *
- * Values are evaluated through the evaluator (sema.h) with reporting on; what it resolves
- * is recorded in the tree for lower.c. */
+ * Values are evaluated through the evaluator (sema.h) with reporting on;
+ * what it resolves is recorded in the tree for lower.c. */
 #include <string.h>
 
 #include "names.h"

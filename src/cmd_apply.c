@@ -288,123 +288,148 @@ static void state_files(const struct deploy_target *dt, const char *base, const 
 	}
 }
 
-static int apply(struct cli_opts *o, const struct deploy_target *dt, unsigned timeout)
-{
+/* One apply: the ruleset and its scratch copy, both sides read, and the
+ * state files under run_dir(). */
+struct applying {
+	const struct deploy_target *dt;
 	struct ruleset rs;
-	if (ruleset_get(o, dt, &rs) != EXIT_OK) {
-		ruleset_free(&rs);
+	struct nft_side have, want;
+	char snap[PATH_MAX], snap_main[PATH_MAX + 16], pending[PATH_MAX], prev[PATH_MAX];
+	int lock;
+};
+
+/* Everything up to the plan: the ruleset checked, this table's apply
+ * locked, the running table and the new one read, the plan printed. */
+static int prepare(struct cli_opts *o, struct applying *ap)
+{
+	const struct deploy_target *dt = ap->dt;
+	struct ruleset *rs = &ap->rs;
+	if (ruleset_get(o, dt, rs) != EXIT_OK || !ruleset_write(rs))
 		return EXIT_USAGE;
-	}
-	char snap[PATH_MAX], snap_main[PATH_MAX + 16], pending[PATH_MAX], lockp[PATH_MAX], prev[PATH_MAX];
-	struct nft_side have = { 0 }, want = { 0 };
-	int r = EXIT_USAGE, lock = -1;
-	char *err = NULL;
-	if (!ruleset_write(&rs))
-		goto out;
-	if ((r = dt->check(&rs)) != EXIT_OK)
-		goto out;
-	r = EXIT_USAGE;
+	int r = dt->check(rs);
+	if (r != EXIT_OK)
+		return r;
 	if (mkdir(run_dir(), 0700) != 0 && errno != EEXIST) {
 		diag_plain("cannot make '%s': %s", run_dir(), strerror(errno));
-		goto out;
+		return EXIT_USAGE;
 	}
-	const char *what = ruleset_what(&rs);
-	state_path(lockp, sizeof lockp, rs.key, "lock");
-	state_path(snap, sizeof snap, rs.key, "rollback");
-	state_path(prev, sizeof prev, rs.key, "previous");
-	state_path(pending, sizeof pending, rs.key, "pending");
-	snprintf(snap_main, sizeof snap_main, "%s%s", snap, dt->suffix[dt->main]);
-	lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
-		diag_plain("another portc apply of %s is running in this network namespace", what);
-		goto out;
+	char lockp[PATH_MAX];
+	state_path(lockp, sizeof lockp, rs->key, "lock");
+	state_path(ap->snap, sizeof ap->snap, rs->key, "rollback");
+	state_path(ap->prev, sizeof ap->prev, rs->key, "previous");
+	state_path(ap->pending, sizeof ap->pending, rs->key, "pending");
+	snprintf(ap->snap_main, sizeof ap->snap_main, "%s%s", ap->snap, dt->suffix[dt->main]);
+	ap->lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (ap->lock < 0 || flock(ap->lock, LOCK_EX | LOCK_NB) != 0) {
+		diag_plain("another portc apply of %s is running in this network namespace", ruleset_what(rs));
+		return EXIT_USAGE;
 	}
-	if (dt->running(&rs, &have) != EXIT_OK)
-		goto out;
-	if ((r = dt->fresh(&rs, &want)) != EXIT_OK)
-		goto out;
-	plan(&rs, &have, &want);
+	if (dt->running(rs, &ap->have) != EXIT_OK)
+		return EXIT_USAGE;
+	if ((r = dt->fresh(rs, &ap->want)) != EXIT_OK)
+		return r;
+	plan(rs, &ap->have, &ap->want);
 	fflush(stdout);
-	if (o->dry_run) {
-		r = EXIT_OK;
-		goto out;
-	}
-	if ((r = dt->snapshot(&rs, &have, snap)) != EXIT_OK)
-		goto out;
-	/* the signals that confirm or cancel are read from a signalfd, so
-	 * they are blocked before anyone can know of the wait */
-	sigset_t sigs, old;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGUSR1);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	sigprocmask(SIG_BLOCK, &sigs, &old);
-	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	if (dt->load(rs.file, &err) != 0) {
-		/* nft loads in one transaction; the iptables loader tests the
-		 * IPv6 rules before it loads the IPv4 ones, and each file is all
-		 * or nothing: whatever it did not get to is as it was */
-		diag_plain("the ruleset did not load; %s %s as it was:\n%s", what,
+	return EXIT_OK;
+}
+
+/* The load; on a failure, the iptables state put back (nft loads in one
+ * transaction; the iptables loader tests the IPv6 rules before it loads
+ * the IPv4 ones, and each file is all or nothing, but the sets come
+ * first). EXIT_OK, or EXIT_ERRORS having said why. */
+static int load(struct applying *ap)
+{
+	const struct deploy_target *dt = ap->dt;
+	char *err = NULL;
+	int r = EXIT_OK;
+	if (dt->load(ap->rs.file, &err) != 0) {
+		diag_plain("the ruleset did not load; %s %s as it was:\n%s", ruleset_what(&ap->rs),
 			   dt == &deploy_nftables ? "is" : "are", err ? err : "");
 		if (dt != &deploy_nftables) {
 			free(err);
 			err = NULL;
-			if (dt->load(snap_main, &err) != 0)
-				diag_plain("and the snapshot did not load back either; it is %s:\n%s", snap_main,
+			if (dt->load(ap->snap_main, &err) != 0)
+				diag_plain("and the snapshot did not load back either; it is %s:\n%s", ap->snap_main,
 					   err ? err : "");
 		}
-		state_files(dt, snap, NULL);
+		state_files(dt, ap->snap, NULL);
 		r = EXIT_ERRORS;
-		goto unblock;
 	}
+	free(err);
+	return r;
+}
+
+/* After the load: keep it (timeout 0, or confirmed), or load the snapshot
+ * back. */
+static int keep_or_roll_back(struct applying *ap, int sfd, unsigned timeout)
+{
+	const struct deploy_target *dt = ap->dt;
+	const char *what = ruleset_what(&ap->rs);
 	if (timeout == 0) {
 		printf("portc apply: %s loaded\n", what);
-		state_files(dt, snap, prev);
-		r = EXIT_OK;
-		goto unblock;
+		state_files(dt, ap->snap, ap->prev);
+		return EXIT_OK;
 	}
 	char pid[32];
 	snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if (sfd < 0 || !deploy_write(pending, pid, NULL)) {
+	if (sfd < 0 || !deploy_write(ap->pending, pid, NULL)) {
 		diag_plain("cannot wait for a confirmation (%s); rolling back", strerror(errno));
 		timeout = 0;
 	}
 	const char *why = "it could not wait";
-	enum answer a = timeout ? wait_confirm(sfd, timeout, &rs, &why) : ROLL_BACK;
-	unlink(pending);
-	what = ruleset_what(&rs);
+	enum answer a = timeout ? wait_confirm(sfd, timeout, &ap->rs, &why) : ROLL_BACK;
+	unlink(ap->pending);
+	what = ruleset_what(&ap->rs);
 	if (a == KEEP) {
 		printf("portc apply: %s kept (%s)\n", what, why);
-		state_files(dt, snap, prev);
-		r = EXIT_OK;
-		goto unblock;
+		state_files(dt, ap->snap, ap->prev);
+		return EXIT_OK;
 	}
-	free(err);
-	err = NULL;
-	if (dt->load(snap_main, &err) != 0) {
+	char *err = NULL;
+	int r = EXIT_ROLLED_BACK;
+	if (dt->load(ap->snap_main, &err) != 0) {
 		diag_plain("ROLLBACK FAILED (%s): the new build of %s is still loaded; restore the previous state "
-			   "with: %s %s\n%s", why, what, dt == &deploy_nftables ? "nft -f" : "sh", snap_main,
+			   "with: %s %s\n%s", why, what, dt == &deploy_nftables ? "nft -f" : "sh", ap->snap_main,
 			   err ? err : "");
 		r = EXIT_USAGE;
-		goto unblock;
+	} else {
+		printf("portc apply: %s: %s rolled back to what %s%s\n", why, what,
+		       dt == &deploy_nftables ? "it was" : "they were", ap->have.present ? "" : " (none: removed)");
+		state_files(dt, ap->snap, NULL);
 	}
-	printf("portc apply: %s: %s rolled back to what %s%s\n", why, what,
-	       dt == &deploy_nftables ? "it was" : "they were",
-	       have.present ? "" : " (none: removed)");
-	state_files(dt, snap, NULL);
-	r = EXIT_ROLLED_BACK;
-unblock:
-	if (sfd >= 0)
-		close(sfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-out:
-	if (lock >= 0)
-		close(lock);
 	free(err);
-	side_free(&have);
-	side_free(&want);
-	ruleset_free(&rs);
+	return r;
+}
+
+static int apply(struct cli_opts *o, const struct deploy_target *dt, unsigned timeout)
+{
+	struct applying ap = { .dt = dt, .lock = -1 };
+	int r = prepare(o, &ap);
+	if (r == EXIT_OK && !o->dry_run)
+		r = ap.dt->snapshot(&ap.rs, &ap.have, ap.snap);
+	if (r == EXIT_OK && !o->dry_run) {
+		/* the signals that confirm or cancel are read from a signalfd,
+		 * so they are blocked before anyone can know of the wait */
+		sigset_t sigs, old;
+		sigemptyset(&sigs);
+		sigaddset(&sigs, SIGUSR1);
+		sigaddset(&sigs, SIGINT);
+		sigaddset(&sigs, SIGTERM);
+		sigaddset(&sigs, SIGHUP);
+		sigprocmask(SIG_BLOCK, &sigs, &old);
+		int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+		r = load(&ap);
+		if (r == EXIT_OK)
+			r = keep_or_roll_back(&ap, sfd, timeout);
+		if (sfd >= 0)
+			close(sfd);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
+	if (ap.lock >= 0)
+		close(ap.lock);
+	side_free(&ap.have);
+	side_free(&ap.want);
+	ruleset_free(&ap.rs);
 	return r;
 }
 

@@ -1,8 +1,8 @@
 /* lint_hygiene.c - address and port hygiene, on the tree: entries of a
  * group inside or equal to other entries, exclusions that remove nothing
  * or everything, networks that end up empty, overlapping ranges in one
- * port or service list. Values come from the evaluator (sema.h), with reporting off (check
- * already said what was wrong); what depends on a ruleset's parameters is
+ * port or service list. Values come from the evaluator (sema.h), with
+ * reporting off (check already said what was wrong); what depends on a ruleset's parameters is
  * unknown here and left alone. */
 #include <stdlib.h>
 #include <string.h>
