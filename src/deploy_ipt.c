@@ -117,6 +117,8 @@ static int snapshot(const struct ruleset *rs, const struct nft_side *have, const
 	}
 	bool ok = ipt_snapshot_write(rs->table, &l, base);
 	ipt_listing_free(&l);
+	free(err);
+	err = NULL;
 	if (!ok)
 		return EXIT_USAGE;
 	/* tested here, not in a scratch namespace: the running chains may
