@@ -69,40 +69,39 @@ static int side_of(const char *stem, const struct ipt_listing *l, const char *sh
 	return EXIT_OK;
 }
 
-static int running(const struct ruleset *rs, struct nft_side *s)
+/* The listings of this namespace (loader NULL) or of a scratch one after
+ * the loader ran, read for the policy; what on a failure. */
+static int read_side(const struct ruleset *rs, const char *loader, const char *shown, bool handles,
+		     struct nft_side *s)
 {
 	memset(s, 0, sizeof *s);
 	struct ipt_listing l;
 	char *err = NULL;
 	int r;
-	if (ipt_list(NULL, &l, &err) != 0) {
-		diag_plain("cannot list the running rules (iptables-save, ip6tables-save, ipset save): %s",
-			   err && *err ? err : "they failed");
-		r = EXIT_USAGE;
+	if (ipt_list(loader, &l, &err) != 0) {
+		if (loader)
+			diag_plain("the ruleset does not load (its loader, in a scratch network namespace)%s%s",
+				   err && *err ? ":\n" : "", err ? err : "");
+		else
+			diag_plain("cannot list the running rules (iptables-save, ip6tables-save, ipset save): %s",
+				   err && *err ? err : "they failed");
+		r = loader ? EXIT_ERRORS : EXIT_USAGE;
 	} else {
-		r = side_of(rs->table, &l, "kernel", true, s);
+		r = side_of(rs->table, &l, shown, handles, s);
 	}
 	ipt_listing_free(&l);
 	free(err);
 	return r;
 }
 
+static int running(const struct ruleset *rs, struct nft_side *s)
+{
+	return read_side(rs, NULL, "kernel", true, s);
+}
+
 static int fresh(const struct ruleset *rs, struct nft_side *s)
 {
-	memset(s, 0, sizeof *s);
-	struct ipt_listing l;
-	char *err = NULL;
-	int r;
-	if (ipt_list(rs->file, &l, &err) != 0) {
-		diag_plain("the ruleset does not load (its loader, in a scratch network namespace)%s%s",
-			   err && *err ? ":\n" : "", err ? err : "");
-		r = EXIT_ERRORS;
-	} else {
-		r = side_of(rs->table, &l, "policy", false, s);
-	}
-	ipt_listing_free(&l);
-	free(err);
-	return r;
+	return read_side(rs, rs->file, "policy", false, s);
 }
 
 static int snapshot(const struct ruleset *rs, const struct nft_side *have, const char *base)
