@@ -76,7 +76,7 @@ for doc in sys.argv[2:]:
         where = f"{doc}:{line}"
         if lang == "portc":
             runs += 1
-            with tempfile.NamedTemporaryFile("w", suffix=".pol", delete=False, dir="build") as t:
+            with tempfile.NamedTemporaryFile("w", suffix=".pol", delete=False, dir=os.path.dirname(portc)) as t:
                 t.write("".join(body))
             r = subprocess.run([portc, "check", t.name], capture_output=True, text=True, env=env)
             os.unlink(t.name)
