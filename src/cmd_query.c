@@ -244,9 +244,9 @@ static int query_table(struct cli_opts *o, const struct packet *p, bool json)
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
 }
 
-int cmd_query(struct cli_opts *o)
+/* The options that go together, and the operand count. */
+static int check_query_options(const struct cli_opts *o, const char *fmt)
 {
-	const char *fmt = o->format ? o->format : "text";
 	if (strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0) {
 		diag_plain("--format takes text or json");
 		return EXIT_USAGE;
@@ -266,16 +266,17 @@ int cmd_query(struct cli_opts *o)
 			   "--loopback, --hop-limit, --no-ndp and --no-loopback need the policy");
 		return EXIT_USAGE;
 	}
-	struct packet pkt;
-	int r = parse_packet(o, &pkt);
-	if (r != EXIT_OK)
-		return r;
-	if (o->table)
-		return query_table(o, &pkt, strcmp(fmt, "json") == 0);
-	unsigned hooks = 0;
+	return EXIT_OK;
+}
+
+/* What the policy's prologue looks at beside the header: --hook (into
+ * *hooks, 0 for the packet's own), --state and --hop-limit. */
+static int packet_context(const struct cli_opts *o, struct packet *pkt, unsigned *hooks)
+{
+	*hooks = 0;
 	if (o->hook) {
-		const char *why = hooks_parse(o->hook, &hooks);
-		if (why || (hooks & (hooks - 1))) {
+		const char *why = hooks_parse(o->hook, hooks);
+		if (why || (*hooks & (*hooks - 1))) {
 			diag_plain("query's --hook takes one hook: input, output or forward");
 			return EXIT_USAGE;
 		}
@@ -290,10 +291,10 @@ int cmd_query(struct cli_opts *o)
 			diag_plain("--state takes new, established, related or invalid");
 			return EXIT_USAGE;
 		}
-		pkt.state = (enum flow_state)st;
+		pkt->state = (enum flow_state)st;
 	}
-	bool nd = pkt.family == 6 && pkt.proto == 58 && pkt.type >= 133 && pkt.type <= 136;
-	pkt.hoplimit = nd ? 255 : 64;
+	bool nd = pkt->family == 6 && pkt->proto == 58 && pkt->type >= 133 && pkt->type <= 136;
+	pkt->hoplimit = nd ? 255 : 64;
 	if (o->hop_limit) {
 		char *end;
 		long v = strtol(o->hop_limit, &end, 10);
@@ -301,8 +302,27 @@ int cmd_query(struct cli_opts *o)
 			diag_plain("--hop-limit takes 0 to 255");
 			return EXIT_USAGE;
 		}
-		pkt.hoplimit = (uint8_t)v;
+		pkt->hoplimit = (uint8_t)v;
 	}
+	return EXIT_OK;
+}
+
+int cmd_query(struct cli_opts *o)
+{
+	const char *fmt = o->format ? o->format : "text";
+	int r = check_query_options(o, fmt);
+	if (r != EXIT_OK)
+		return r;
+	struct packet pkt;
+	r = parse_packet(o, &pkt);
+	if (r != EXIT_OK)
+		return r;
+	if (o->table)
+		return query_table(o, &pkt, strcmp(fmt, "json") == 0);
+	unsigned hooks;
+	r = packet_context(o, &pkt, &hooks);
+	if (r != EXIT_OK)
+		return r;
 	struct diag d;
 	struct unit u;
 	const struct ir_policy *pol = driver_compile(&u, &d, o, o->argv[0], &r);

@@ -275,6 +275,25 @@ static const struct node **sorted_options(const struct node *r)
 	return out;
 }
 
+/* A rule on one line, its options in canonical order. */
+static void flat_rule(struct strbuf *sb, const struct node *n)
+{
+	if (n->u.rule.expect)
+		sb_printf(sb, "expect %s ", expect_kind_name(n->u.rule.expect));
+	else
+		sb_printf(sb, "%s ", action_name(n->u.rule.action));
+	flat(sb, n->u.rule.src);
+	sb_puts(sb, n->u.rule.bidir ? " <-> " : " -> ");
+	flat(sb, n->u.rule.dst);
+	const struct node **opts = sorted_options(n);
+	for (size_t i = 0; i < n->u.rule.opts.n; i++) {
+		sb_putc(sb, ' ');
+		flat_option(sb, opts[i]);
+	}
+	free(opts);
+	sb_putc(sb, ';');
+}
+
 static void flat(struct strbuf *sb, const struct node *n)
 {
 	switch (n->kind) {
@@ -305,11 +324,8 @@ static void flat(struct strbuf *sb, const struct node *n)
 	case N_REF:
 		sb_puts(sb, n->u.ref.name);
 		return;
-	case N_RANGE:
-		if (n->u.range.single)
-			sb_puts(sb, n->u.range.text);
-		else
-			sb_puts(sb, n->u.range.text);
+	case N_RANGE:	/* as written: 80, 8000-8010 */
+		sb_puts(sb, n->u.range.text);
 		return;
 	case N_PORT_LIST:
 	case N_SVC_LIST:
@@ -343,23 +359,9 @@ static void flat(struct strbuf *sb, const struct node *n)
 	case N_OPT_NOTE:
 		flat_option(sb, n);
 		return;
-	case N_RULE: {
-		if (n->u.rule.expect)
-			sb_printf(sb, "expect %s ", expect_kind_name(n->u.rule.expect));
-		else
-			sb_printf(sb, "%s ", action_name(n->u.rule.action));
-		flat(sb, n->u.rule.src);
-		sb_puts(sb, n->u.rule.bidir ? " <-> " : " -> ");
-		flat(sb, n->u.rule.dst);
-		const struct node **opts = sorted_options(n);
-		for (size_t i = 0; i < n->u.rule.opts.n; i++) {
-			sb_putc(sb, ' ');
-			flat_option(sb, opts[i]);
-		}
-		free(opts);
-		sb_putc(sb, ';');
+	case N_RULE:
+		flat_rule(sb, n);
 		return;
-	}
 	case N_PARAM:	/* a ruleset's formal parameter */
 		sb_printf(sb, "%s: %s", n->u.def.name, value_kind_name(n->u.def.vk));
 		if (n->u.def.value) {

@@ -369,6 +369,34 @@ static bool family_of(const json_t *v, bool ethertype, unsigned *fam)
 	return true;
 }
 
+/* g narrowed by a match on the family (meta nfproto or l3proto). */
+static bool family_match(struct guard *g, const struct sel *s, enum cmp op, const json_t *right,
+			 const char **why)
+{
+	unsigned fam = 0, f;
+	const json_t *vals = json_object_get(right, "set") ? json_object_get(right, "set") : right;
+	if (json_is_array(vals)) {
+		for (size_t i = 0; i < json_array_size(vals); i++) {
+			if (!family_of(json_array_get(vals, i), s->value != 0, &f)) {
+				*why = "a family the model does not know";
+				return false;
+			}
+			fam |= f;
+		}
+	} else if (!family_of(vals, s->value != 0, &fam)) {
+		*why = "a family the model does not know";
+		return false;
+	}
+	if (op == CMP_NE)
+		fam = 3u & ~fam;
+	else if (op != CMP_EQ) {
+		*why = "a family compared by order";
+		return false;
+	}
+	g->fam &= fam;
+	return true;
+}
+
 /* Narrows g by one match; false with *why when the model cannot follow
  * it. *g's fam is 0 afterwards when no packet of it matches. */
 static bool apply_match(struct walker *w, struct guard *g, const json_t *m, const char **why)
@@ -402,30 +430,8 @@ static bool apply_match(struct walker *w, struct guard *g, const json_t *m, cons
 		if (op == CMP_EQ)
 			g->fam = 0;
 		return true;
-	case S_FAMILY: {
-		unsigned fam = 0, f;
-		const json_t *vals = json_object_get(right, "set") ? json_object_get(right, "set") : right;
-		if (json_is_array(vals)) {
-			for (size_t i = 0; i < json_array_size(vals); i++) {
-				if (!family_of(json_array_get(vals, i), s.value != 0, &f)) {
-					*why = "a family the model does not know";
-					return false;
-				}
-				fam |= f;
-			}
-		} else if (!family_of(vals, s.value != 0, &fam)) {
-			*why = "a family the model does not know";
-			return false;
-		}
-		if (op == CMP_NE)
-			fam = 3u & ~fam;
-		else if (op != CMP_EQ) {
-			*why = "a family compared by order";
-			return false;
-		}
-		g->fam &= fam;
-		return true;
-	}
+	case S_FAMILY:
+		return family_match(g, &s, op, right, why);
 	default:
 		break;
 	}

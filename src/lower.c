@@ -149,6 +149,80 @@ static void note_half_dropped(struct lower *l, const struct node *r, unsigned sf
 		note_via(l);
 }
 
+/* The rule's options into base (services into svcs); returns whether
+ * the rule names a service at all. */
+static bool rule_options(struct lower *l, struct node *r, const struct env *env,
+			 struct ir_rule *base, struct svcacc *svcs)
+{
+	bool have_svc = false;
+	for (size_t i = 0; i < r->u.rule.opts.n; i++) {
+		struct node *o = r->u.rule.opts.v[i];
+		switch (o->kind) {
+		case N_OPT_SERVICE: {
+			struct svcval one = sema_services(&l->s, o->u.opt, env);
+			svcacc_add(svcs, &one);
+			/* a rule with one named service keeps the name, for doc */
+			const struct node *first = o->u.opt->u.list.n == 1 ? o->u.opt->u.list.v[0] : NULL;
+			if (first && first->kind == N_REF && !have_svc)
+				base->service = side_name(first, env);
+			else
+				base->service = NULL;
+			/* "tcp NAME": the port list's name says which listener */
+			const struct node *port_ref = first && first->kind == N_SVC_PROTO ? first->u.svc.arg
+										  : NULL;
+			if (!have_svc && base->service)
+				base->listener = base->service;
+			else if (!have_svc && port_ref && port_ref->kind == N_REF)
+				base->listener = side_name(port_ref, env);
+			else
+				base->listener = NULL;
+			have_svc = true;
+			break;
+		}
+		case N_OPT_SPORT:
+			base->sport = sema_ports(&l->s, o->u.opt, env);
+			break;
+		case N_OPT_QOS:
+			base->dscp = sema_dscp(&l->s, o->u.qos.ref, env);
+			break;
+		case N_OPT_DSCP:
+			base->dscp = sema_dscp(&l->s, o->u.opt, env);
+			break;
+		case N_OPT_LOG:
+			base->log = true;
+			break;
+		case N_OPT_NOTE:
+			base->note = o->u.note.text;
+			break;
+		default:
+			BUG("unexpected %s in a rule", node_kind_name(o->kind));
+		}
+	}
+	return have_svc;
+}
+
+/* A rule none of whose services met its addresses' families: an error,
+ * with where each side's family came from. */
+static void report_no_family(struct lower *l, struct node *r, const struct env *env,
+			     unsigned sf, unsigned df, int first_proto)
+{
+	struct diag *dg = l->u->diag;
+	if (!(sf & df)) {
+		diag_error(dg, r->loc, "this rule can never match: its source is %s and its "
+			   "destination %s", family_text(sf), family_text(df));
+		diag_note(dg, r->u.rule.src->loc, "the source is %s", family_text(sf));
+		note_define(l, r->u.rule.src, env);
+		diag_note(dg, r->u.rule.dst->loc, "the destination is %s", family_text(df));
+		note_define(l, r->u.rule.dst, env);
+	} else {
+		diag_error(dg, r->loc, "this rule can never match: its protocols are %s, "
+			   "but its addresses are %s",
+			   first_proto == 1 ? "IPv4 only (icmp)" : "IPv6 only (icmpv6)",
+			   family_text(sf & df));
+	}
+	note_via(l);
+}
+
 static void lower_rule(struct lower *l, struct node *r, const struct env *env)
 {
 	struct arena *a = l->u->arena;
@@ -156,52 +230,9 @@ static void lower_rule(struct lower *l, struct node *r, const struct env *env)
 	struct netval src = sema_net(&l->s, r->u.rule.src, env);
 	struct netval dst = sema_net(&l->s, r->u.rule.dst, env);
 	struct svcacc svcs = { 0 };
-	bool have_svc = false;
 	struct ir_rule base = { .action = r->u.rule.action, .dscp = -1, .source = l->source++ };
 	base.sport = ivset_range(a, 0, PORT_MAX);
-	for (size_t i = 0; i < r->u.rule.opts.n; i++) {
-		struct node *o = r->u.rule.opts.v[i];
-		switch (o->kind) {
-		case N_OPT_SERVICE: {
-			struct svcval one = sema_services(&l->s, o->u.opt, env);
-			svcacc_add(&svcs, &one);
-			/* a rule with one named service keeps the name, for doc */
-			const struct node *first = o->u.opt->u.list.n == 1 ? o->u.opt->u.list.v[0] : NULL;
-			if (first && first->kind == N_REF && !have_svc)
-				base.service = side_name(first, env);
-			else
-				base.service = NULL;
-			/* "tcp NAME": the port list's name says which listener */
-			const struct node *port_ref = first && first->kind == N_SVC_PROTO ? first->u.svc.arg
-										  : NULL;
-			if (!have_svc && base.service)
-				base.listener = base.service;
-			else if (!have_svc && port_ref && port_ref->kind == N_REF)
-				base.listener = side_name(port_ref, env);
-			else
-				base.listener = NULL;
-			have_svc = true;
-			break;
-		}
-		case N_OPT_SPORT:
-			base.sport = sema_ports(&l->s, o->u.opt, env);
-			break;
-		case N_OPT_QOS:
-			base.dscp = sema_dscp(&l->s, o->u.qos.ref, env);
-			break;
-		case N_OPT_DSCP:
-			base.dscp = sema_dscp(&l->s, o->u.opt, env);
-			break;
-		case N_OPT_LOG:
-			base.log = true;
-			break;
-		case N_OPT_NOTE:
-			base.note = o->u.note.text;
-			break;
-		default:
-			BUG("unexpected %s in a rule", node_kind_name(o->kind));
-		}
-	}
+	bool have_svc = rule_options(l, r, env, &base, &svcs);
 	struct svcval svc = svcacc_finish(a, &svcs);
 	/* Without every value (check with unset parameters) the rule cannot
 	 * be lowered; check already said what it could. */
@@ -261,22 +292,8 @@ static void lower_rule(struct lower *l, struct node *r, const struct env *env)
 			emit(l, r, &pr, &dst, &src, true, dname, sname, fams);
 		emitted++;
 	}
-	if (emitted == 0 && !why) {
-		if (!(sf & df)) {
-			diag_error(dg, r->loc, "this rule can never match: its source is %s and its "
-				   "destination %s", family_text(sf), family_text(df));
-			diag_note(dg, r->u.rule.src->loc, "the source is %s", family_text(sf));
-			note_define(l, r->u.rule.src, env);
-			diag_note(dg, r->u.rule.dst->loc, "the destination is %s", family_text(df));
-			note_define(l, r->u.rule.dst, env);
-		} else {
-			diag_error(dg, r->loc, "this rule can never match: its protocols are %s, "
-				   "but its addresses are %s",
-				   svc.v[0].proto == 1 ? "IPv4 only (icmp)" : "IPv6 only (icmpv6)",
-				   family_text(sf & df));
-		}
-		note_via(l);
-	}
+	if (emitted == 0 && !why)
+		report_no_family(l, r, env, sf, df, svc.v[0].proto);
 }
 
 static void lower_body(struct lower *l, struct node *block, const struct env *env);

@@ -228,152 +228,181 @@ bool cli_add_define(struct cli_opts *o, const char *arg, const char *flag)
 	return true;
 }
 
+/* Every option: its long name (NULL for -I, -D, -W), whether it takes a
+ * value, and the CLI_OPT_ bits of the commands that take it (any will do). */
+static const struct opt_def {
+	const char *name;
+	int has_arg;
+	int val;
+	unsigned need;
+} opt_defs[] = {
+	{ NULL, required_argument, 'I', CLI_OPT_INCLUDE },
+	{ NULL, required_argument, 'D', CLI_OPT_INCLUDE },
+	{ NULL, required_argument, 'W', CLI_OPT_WARN },
+	{ "color", required_argument, OPT_COLOR, CLI_OPT_WARN },
+	{ "format", required_argument, OPT_FORMAT, CLI_OPT_FORMAT },
+	{ "dump", required_argument, OPT_DUMP, CLI_OPT_DUMP },
+	{ "check", no_argument, OPT_CHECK, CLI_OPT_FMT },
+	{ "diff", no_argument, OPT_DIFF, CLI_OPT_FMT },
+	{ "write", no_argument, 'w', CLI_OPT_FMT },
+	{ "hook", required_argument, OPT_HOOK, CLI_OPT_TARGET | CLI_OPT_LINT | CLI_OPT_QUERY },
+	{ "stats", no_argument, OPT_STATS, CLI_OPT_TARGET | CLI_OPT_LINT },
+	{ "table", required_argument, OPT_TABLE, CLI_OPT_QUERY },
+	{ "all", no_argument, OPT_ALL, CLI_OPT_QUERY },
+	{ "icmp-type", required_argument, OPT_ICMP_TYPE, CLI_OPT_QUERY },
+	{ "no-ndp", no_argument, OPT_NO_NDP, CLI_OPT_TARGET | CLI_OPT_QUERY },
+	{ "no-loopback", no_argument, OPT_NO_LOOPBACK, CLI_OPT_TARGET | CLI_OPT_QUERY },
+	{ "loopback", no_argument, OPT_LOOPBACK, CLI_OPT_QUERY },
+	{ "priority", required_argument, OPT_PRIORITY, CLI_OPT_TARGET },
+	{ "state", required_argument, OPT_STATE, CLI_OPT_QUERY },
+	{ "hop-limit", required_argument, OPT_HOP_LIMIT, CLI_OPT_QUERY },
+	{ "brute-force", no_argument, OPT_BRUTE, CLI_OPT_LINT },
+	{ "fail-on", required_argument, OPT_FAIL_ON, CLI_OPT_DIFF },
+	{ "git", required_argument, OPT_GIT, CLI_OPT_DIFF },
+	{ "old-D", required_argument, OPT_OLD_D, CLI_OPT_DIFF },
+	{ "new-D", required_argument, OPT_NEW_D, CLI_OPT_DIFF },
+	{ "confirm-timeout", required_argument, OPT_CONFIRM_TIMEOUT, CLI_OPT_APPLY },
+	{ "dry-run", no_argument, OPT_DRY_RUN, CLI_OPT_APPLY },
+	{ "confirm", no_argument, OPT_CONFIRM, CLI_OPT_APPLY },
+	{ "output", required_argument, 'o', CLI_OPT_OUTPUT },
+	{ "target", required_argument, 't', CLI_OPT_TARGET },
+	{ "policy", required_argument, 'p', CLI_OPT_POLICY },
+	{ "help", no_argument, 'h', ~0u },
+};
+
+static const struct opt_def *opt_def_of(int c)
+{
+	for (size_t i = 0; i < ARRAY_LEN(opt_defs); i++)
+		if (opt_defs[i].val == c)
+			return &opt_defs[i];
+	return NULL;
+}
+
+/* The long options of opt_defs, in getopt_long's shape. */
+static const struct option *long_options(void)
+{
+	static struct option lo[ARRAY_LEN(opt_defs) + 1];
+	size_t n = 0;
+	if (lo[0].name)
+		return lo;
+	for (size_t i = 0; i < ARRAY_LEN(opt_defs); i++)
+		if (opt_defs[i].name)
+			lo[n++] = (struct option){ opt_defs[i].name, opt_defs[i].has_arg, NULL,
+						   opt_defs[i].val };
+	return lo;
+}
+
+/* Options that do more than store their value. */
+static bool store_special(struct cli_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'I':
+		if (o->nincdirs == ARRAY_LEN(o->incdirs)) {
+			diag_plain("too many -I options");
+			return false;
+		}
+		o->incdirs[o->nincdirs++] = arg;
+		return true;
+	case 'D':
+		return cli_add_define(o, arg, "-D");
+	case 'W': {
+		char buf[128];
+		snprintf(buf, sizeof buf, "-W%s", arg);
+		if (!diag_parse_option(&o->diag, buf)) {
+			diag_plain("unknown diagnostic option '%s' (see docs/lint.md)", buf);
+			return false;
+		}
+		return true;
+	}
+	case OPT_COLOR:
+		if (strcmp(arg, "always") == 0)
+			o->diag.color = true;
+		else if (strcmp(arg, "never") == 0)
+			o->diag.color = false;
+		else if (strcmp(arg, "auto") != 0) {
+			diag_plain("--color takes auto, always or never");
+			return false;
+		}
+		return true;
+	default: {	/* OPT_OLD_D, OPT_NEW_D */
+		int side = c == OPT_NEW_D;
+		if (o->nside_defines[side] == ARRAY_LEN(o->side_defines[side])) {
+			diag_plain("too many --old-D or --new-D options");
+			return false;
+		}
+		o->side_defines[side][o->nside_defines[side]++] = arg;
+		return true;
+	}
+	}
+}
+
+/* Stores option c's value (or true, for a flag) in its field. */
+static bool store_option(struct cli_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'p': o->policy = arg; break;
+	case 'o': o->output = arg; break;
+	case 't': o->target = arg; break;
+	case OPT_HOOK: o->hook = arg; break;
+	case OPT_STATS: o->stats = true; break;
+	case OPT_NO_NDP: o->no_ndp = true; break;
+	case OPT_NO_LOOPBACK: o->no_loopback = true; break;
+	case OPT_LOOPBACK: o->loopback = true; break;
+	case OPT_PRIORITY: o->priority = arg; break;
+	case OPT_STATE: o->state = arg; break;
+	case OPT_HOP_LIMIT: o->hop_limit = arg; break;
+	case OPT_BRUTE: o->brute_force = true; break;
+	case OPT_FAIL_ON: o->fail_on = arg; break;
+	case OPT_GIT: o->git = arg; break;
+	case OPT_CONFIRM_TIMEOUT: o->confirm_timeout = arg; break;
+	case OPT_DRY_RUN: o->dry_run = true; break;
+	case OPT_CONFIRM: o->confirm = true; break;
+	case OPT_FORMAT: o->format = arg; break;
+	case OPT_DUMP: o->dump = arg; break;
+	case OPT_CHECK: o->check_only = true; break;
+	case OPT_DIFF: o->diff = true; break;
+	case 'w': o->write = true; break;
+	case OPT_TABLE: o->table = arg; break;
+	case OPT_ALL: o->all = true; break;
+	case OPT_ICMP_TYPE: o->icmp_type = arg; break;
+	default: return store_special(o, c, arg);
+	}
+	return true;
+}
+
 int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	memset(o->diag.enabled, -1, sizeof o->diag.enabled);
 	const char *no_color = getenv("NO_COLOR");
 	o->diag.color = isatty(STDERR_FILENO) && !(no_color && *no_color);
-	static const struct option longopts[] = {
-		{ "color", required_argument, NULL, OPT_COLOR },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "dump", required_argument, NULL, OPT_DUMP },
-		{ "check", no_argument, NULL, OPT_CHECK },
-		{ "diff", no_argument, NULL, OPT_DIFF },
-		{ "write", no_argument, NULL, 'w' },
-		{ "hook", required_argument, NULL, OPT_HOOK },
-		{ "stats", no_argument, NULL, OPT_STATS },
-		{ "table", required_argument, NULL, OPT_TABLE },
-		{ "all", no_argument, NULL, OPT_ALL },
-		{ "icmp-type", required_argument, NULL, OPT_ICMP_TYPE },
-		{ "no-ndp", no_argument, NULL, OPT_NO_NDP },
-		{ "no-loopback", no_argument, NULL, OPT_NO_LOOPBACK },
-		{ "loopback", no_argument, NULL, OPT_LOOPBACK },
-		{ "priority", required_argument, NULL, OPT_PRIORITY },
-		{ "state", required_argument, NULL, OPT_STATE },
-		{ "hop-limit", required_argument, NULL, OPT_HOP_LIMIT },
-		{ "brute-force", no_argument, NULL, OPT_BRUTE },
-		{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
-		{ "git", required_argument, NULL, OPT_GIT },
-		{ "old-D", required_argument, NULL, OPT_OLD_D },
-		{ "new-D", required_argument, NULL, OPT_NEW_D },
-		{ "confirm-timeout", required_argument, NULL, OPT_CONFIRM_TIMEOUT },
-		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		{ "confirm", no_argument, NULL, OPT_CONFIRM },
-		{ "output", required_argument, NULL, 'o' },
-		{ "target", required_argument, NULL, 't' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	/* Operands may come before options (portc query FILE -p X ...), but
 	 * PROTO/SRC/DST never start with '-', so GNU permutation is safe. */
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, ":I:D:W:p:o:t:wh", longopts, NULL)) != -1) {
-		unsigned need = 0;
-		switch (c) {
-		case 'I': need = CLI_OPT_INCLUDE; break;
-		case 'D': need = CLI_OPT_INCLUDE; break;
-		case 'W': case OPT_COLOR: need = CLI_OPT_WARN; break;
-		case 'p': need = CLI_OPT_POLICY; break;
-		case 'o': need = CLI_OPT_OUTPUT; break;
-		case 't': case OPT_PRIORITY: need = CLI_OPT_TARGET; break;
-		case OPT_HOOK: need = CLI_OPT_TARGET | CLI_OPT_LINT | CLI_OPT_QUERY; break;
-		case OPT_NO_NDP: case OPT_NO_LOOPBACK: need = CLI_OPT_TARGET | CLI_OPT_QUERY; break;
-		case OPT_STATE: case OPT_HOP_LIMIT: case OPT_LOOPBACK: need = CLI_OPT_QUERY; break;
-		case OPT_STATS: need = CLI_OPT_TARGET | CLI_OPT_LINT; break;
-		case OPT_BRUTE: need = CLI_OPT_LINT; break;
-		case OPT_FAIL_ON: case OPT_GIT: case OPT_OLD_D: case OPT_NEW_D: need = CLI_OPT_DIFF; break;
-		case OPT_FORMAT: need = CLI_OPT_FORMAT; break;
-		case OPT_CONFIRM_TIMEOUT: case OPT_DRY_RUN: case OPT_CONFIRM: need = CLI_OPT_APPLY; break;
-		case OPT_DUMP: need = CLI_OPT_DUMP; break;
-		case OPT_CHECK: case OPT_DIFF: case 'w': need = CLI_OPT_FMT; break;
-		case OPT_TABLE: case OPT_ICMP_TYPE: case OPT_ALL: need = CLI_OPT_QUERY; break;
-		case 'h':
-			cli_usage(spec, stdout);
-			exit(EXIT_OK);
-		case ':':
+	while ((c = getopt_long(argc, argv, ":I:D:W:p:o:t:wh", long_options(), NULL)) != -1) {
+		const struct opt_def *def = opt_def_of(c);
+		if (c == ':') {
 			diag_plain("option '%s' needs a value", argv[optind - 1]);
 			return EXIT_USAGE;
-		default:
+		}
+		if (!def) {
 			diag_plain("unknown option '%s' for 'portc %s'", argv[optind - 1], spec->name);
 			fprintf(stderr, "try 'portc help %s'\n", spec->name);
 			return EXIT_USAGE;
 		}
-		if (!(spec->opts & need)) {	/* any of the bits will do */
+		if (c == 'h') {
+			cli_usage(spec, stdout);
+			exit(EXIT_OK);
+		}
+		if (!(spec->opts & def->need)) {
 			diag_plain("'portc %s' does not take option '%s'", spec->name, argv[optind - 1]);
 			fprintf(stderr, "try 'portc help %s'\n", spec->name);
 			return EXIT_USAGE;
 		}
-		switch (c) {
-		case 'I':
-			if (o->nincdirs == ARRAY_LEN(o->incdirs)) {
-				diag_plain("too many -I options");
-				return EXIT_USAGE;
-			}
-			o->incdirs[o->nincdirs++] = optarg;
-			break;
-		case 'D':
-			if (!cli_add_define(o, optarg, "-D"))
-				return EXIT_USAGE;
-			break;
-		case 'W': {
-			char buf[128];
-			snprintf(buf, sizeof buf, "-W%s", optarg);
-			if (!diag_parse_option(&o->diag, buf)) {
-				diag_plain("unknown diagnostic option '%s' (see docs/lint.md)", buf);
-				return EXIT_USAGE;
-			}
-			break;
-		}
-		case OPT_COLOR:
-			if (strcmp(optarg, "always") == 0)
-				o->diag.color = true;
-			else if (strcmp(optarg, "never") == 0)
-				o->diag.color = false;
-			else if (strcmp(optarg, "auto") != 0) {
-				diag_plain("--color takes auto, always or never");
-				return EXIT_USAGE;
-			}
-			break;
-		case 'p': o->policy = optarg; break;
-		case 'o': o->output = optarg; break;
-		case 't': o->target = optarg; break;
-		case OPT_HOOK: o->hook = optarg; break;
-		case OPT_STATS: o->stats = true; break;
-		case OPT_NO_NDP: o->no_ndp = true; break;
-		case OPT_NO_LOOPBACK: o->no_loopback = true; break;
-		case OPT_LOOPBACK: o->loopback = true; break;
-		case OPT_PRIORITY: o->priority = optarg; break;
-		case OPT_STATE: o->state = optarg; break;
-		case OPT_HOP_LIMIT: o->hop_limit = optarg; break;
-		case OPT_BRUTE: o->brute_force = true; break;
-		case OPT_FAIL_ON: o->fail_on = optarg; break;
-		case OPT_GIT: o->git = optarg; break;
-		case OPT_CONFIRM_TIMEOUT: o->confirm_timeout = optarg; break;
-		case OPT_DRY_RUN: o->dry_run = true; break;
-		case OPT_CONFIRM: o->confirm = true; break;
-		case OPT_OLD_D:
-		case OPT_NEW_D: {
-			int side = c == OPT_NEW_D;
-			if (o->nside_defines[side] == ARRAY_LEN(o->side_defines[side])) {
-				diag_plain("too many --old-D or --new-D options");
-				return EXIT_USAGE;
-			}
-			o->side_defines[side][o->nside_defines[side]++] = optarg;
-			break;
-		}
-		case OPT_FORMAT: o->format = optarg; break;
-		case OPT_DUMP: o->dump = optarg; break;
-		case OPT_CHECK: o->check_only = true; break;
-		case OPT_DIFF: o->diff = true; break;
-		case 'w': o->write = true; break;
-		case OPT_TABLE: o->table = optarg; break;
-		case OPT_ALL: o->all = true; break;
-		case OPT_ICMP_TYPE: o->icmp_type = optarg; break;
-		}
+		if (!store_option(o, c, optarg))
+			return EXIT_USAGE;
 	}
 	o->argc = argc - optind;
 	o->argv = argv + optind;

@@ -307,41 +307,30 @@ static int open_dir_locked(const char *file)
 	return fd;
 }
 
-int outfile_commit_set(struct outfile *of, size_t n, size_t *failed)
+/* Flushes stdout or finishes each temporary file; the first error, with
+ * its file's index in *bad. */
+static int finish_all(struct outfile *of, size_t n, size_t *bad)
 {
 	int e = 0;
-	size_t bad = 0;
-	if (n > OUTSET_MAX)
-		BUG("outfile_commit_set: %zu files", n);
 	for (size_t i = 0; i < n; i++) {
-		if (!of[i].path) {	/* stdout */
-			if ((fflush(stdout) != 0 || ferror(stdout)) && !e) {
-				e = errno ? errno : EIO;
-				bad = i;
-			}
-			continue;
-		}
-		int fe = finish_tmp(&of[i]);
+		int fe;
+		if (!of[i].path)	/* stdout */
+			fe = fflush(stdout) != 0 || ferror(stdout) ? (errno ? errno : EIO) : 0;
+		else
+			fe = finish_tmp(&of[i]);
 		if (fe && !e) {
 			e = fe;
-			bad = i;
+			*bad = i;
 		}
 	}
-	/* PORTC_TEST_COMMIT_DELAY_MS: a pause with every temporary file
-	 * written and nothing renamed, so tests/run-outfiles.sh can signal,
-	 * race or break a commit at its most delicate moment */
-	const char *delay = getenv("PORTC_TEST_COMMIT_DELAY_MS");
-	if (delay && !e)
-		usleep((useconds_t)strtoul(delay, NULL, 10) * 1000u);
-	int dirs[OUTSET_MAX];
+	return e;
+}
+
+/* One lock per distinct directory, in the order given: every portc run
+ * names its set's files in the same order, so no deadlock. */
+static size_t lock_dirs(const struct outfile *of, size_t n, int dirs[OUTSET_MAX])
+{
 	size_t ndirs = 0;
-	char *backup[OUTSET_MAX] = { 0 };
-	int backup_slot[OUTSET_MAX];
-	size_t renamed = 0;
-	if (e)
-		goto out;
-	/* one lock per distinct directory, in the order given: every portc
-	 * run names its set's files in the same order, so no deadlock */
 	for (size_t i = 0; i < n; i++) {
 		if (!of[i].tmp)
 			continue;
@@ -358,8 +347,14 @@ int outfile_commit_set(struct outfile *of, size_t n, size_t *failed)
 		if (!seen)
 			dirs[ndirs++] = open_dir_locked(of[i].real);
 	}
-	/* the old files stay reachable under a second name until the whole
-	 * new set is in place */
+	return ndirs;
+}
+
+/* The old files stay reachable under a second name (TMP.old) until the
+ * whole new set is in place; a file of one is renamed over directly. */
+static int keep_backups(const struct outfile *of, size_t n, char *backup[OUTSET_MAX],
+			int backup_slot[OUTSET_MAX], size_t *bad)
+{
 	for (size_t i = 0; i < n; i++) {
 		backup_slot[i] = -1;
 		if (!of[i].tmp || n == 1)
@@ -367,42 +362,74 @@ int outfile_commit_set(struct outfile *of, size_t n, size_t *failed)
 		size_t len = strlen(of[i].tmp) + 5;
 		backup[i] = xmalloc(len);
 		snprintf(backup[i], len, "%s.old", of[i].tmp);
-		if (link(of[i].real, backup[i]) != 0) {
-			free(backup[i]);
-			backup[i] = NULL;
-			if (errno != ENOENT) {
-				e = errno;
-				bad = i;
-				goto out;
-			}
-		} else {
+		if (link(of[i].real, backup[i]) == 0) {
 			backup_slot[i] = remember(backup[i]);
+			continue;
+		}
+		free(backup[i]);
+		backup[i] = NULL;
+		if (errno != ENOENT) {
+			*bad = i;
+			return errno;
 		}
 	}
-	for (; renamed < n; renamed++) {
-		struct outfile *f = &of[renamed];
+	return 0;
+}
+
+/* Renames every temporary file into place; on a failure, puts back what
+ * was replaced and removes what was new. *renamed counts the files done. */
+static int rename_all(struct outfile *of, size_t n, char *const backup[OUTSET_MAX],
+		      size_t *renamed, size_t *bad)
+{
+	int e = 0;
+	for (*renamed = 0; *renamed < n; (*renamed)++) {
+		struct outfile *f = &of[*renamed];
 		if (f->tmp && rename(f->tmp, f->real) != 0) {
 			e = errno;
-			bad = renamed;
+			*bad = *renamed;
 			break;
 		}
 	}
-	if (e) {
-		/* put back what was replaced, remove what was new */
-		for (size_t i = 0; i < renamed; i++) {
-			if (!of[i].tmp)
-				continue;
-			if (backup[i])
-				rename(backup[i], of[i].real);
-			else
-				unlink(of[i].real);
-		}
-	} else {
+	if (!e)
+		return 0;
+	for (size_t i = 0; i < *renamed; i++) {
+		if (!of[i].tmp)
+			continue;
+		if (backup[i])
+			rename(backup[i], of[i].real);
+		else
+			unlink(of[i].real);
+	}
+	return e;
+}
+
+int outfile_commit_set(struct outfile *of, size_t n, size_t *failed)
+{
+	size_t bad = 0;
+	if (n > OUTSET_MAX)
+		BUG("outfile_commit_set: %zu files", n);
+	int e = finish_all(of, n, &bad);
+	/* PORTC_TEST_COMMIT_DELAY_MS: a pause with every temporary file
+	 * written and nothing renamed, so tests/run-outfiles.sh can signal,
+	 * race or break a commit at its most delicate moment */
+	const char *delay = getenv("PORTC_TEST_COMMIT_DELAY_MS");
+	if (delay && !e)
+		usleep((useconds_t)strtoul(delay, NULL, 10) * 1000u);
+	int dirs[OUTSET_MAX];
+	size_t ndirs = 0;
+	char *backup[OUTSET_MAX] = { 0 };
+	int backup_slot[OUTSET_MAX];
+	size_t renamed = 0;
+	if (!e) {
+		ndirs = lock_dirs(of, n, dirs);
+		e = keep_backups(of, n, backup, backup_slot, &bad);
+	}
+	if (!e)
+		e = rename_all(of, n, backup, &renamed, &bad);
+	if (!e)
 		for (size_t i = 0; i < ndirs; i++)
 			if (dirs[i] >= 0)
 				fsync(dirs[i]);	/* best effort: some file systems refuse it */
-	}
-out:
 	for (size_t i = 0; i < n; i++) {
 		if (backup[i]) {
 			unlink(backup[i]);

@@ -393,126 +393,108 @@ static void pad8(struct strbuf *out, size_t base)
 	put(out, zero, (8 - (out->len - base) % 8) % 8);
 }
 
-bool table_build(const struct ir_policy *pol, struct strbuf *out, struct table_stats *st,
-		 struct diag *d)
+/* Appends every rule's boxes of one family to b->e, in rule order. */
+static bool collect_boxes(struct builder *b, const struct ir_policy *pol, int f, struct diag *d)
 {
-	struct builder b = { 0 };
-	uint32_t root[2][PTAB_TREES];
-	for (int f = 0; f < 2; f++)
-		for (int k = 0; k < PTAB_TREES; k++)
-			root[f][k] = PTAB_NO_TREE;
-	size_t first6 = 0;
-	uint8_t *settles = xcalloc(pol->nrules + 1, 1);	/* per rule, PTAB_SETTLES4 | 6 */
-	for (int f = 0; f < 2; f++) {
-		size_t first = b.ne;
-		if (f)
-			first6 = first;
-		for (size_t i = 0; i < pol->nrules; i++) {
-			struct boxes bx = { 0 };
-			if (!rule_boxes(&pol->rules[i], f ? 6 : 4, &bx, MAX_LEAF_SLOTS)) {
-				diag_error(d, pol->rules[i].origin, "this rule is too large for a table: "
-					   "its address and port lists multiply to over %u boxes",
-					   MAX_LEAF_SLOTS);
-				free(settles);
-				free(b.e);
-				return false;
+	for (size_t i = 0; i < pol->nrules; i++) {
+		struct boxes bx = { 0 };
+		if (!rule_boxes(&pol->rules[i], f ? 6 : 4, &bx, MAX_LEAF_SLOTS)) {
+			diag_error(d, pol->rules[i].origin, "this rule is too large for a table: "
+				   "its address and port lists multiply to over %u boxes",
+				   MAX_LEAF_SLOTS);
+			return false;
+		}
+		for (size_t k = 0; k < bx.n; k++) {
+			if (b->ne == b->cap) {
+				b->cap = b->cap ? 2 * b->cap : 1024;
+				b->e = xrealloc(b->e, b->cap * sizeof *b->e);
 			}
-			for (size_t k = 0; k < bx.n; k++) {
-				if (b.ne == b.cap) {
-					b.cap = b.cap ? 2 * b.cap : 1024;
-					b.e = xrealloc(b.e, b.cap * sizeof *b.e);
-				}
-				b.e[b.ne++] = (struct table_entry){ bx.v[k], (uint32_t)i };
-			}
-			boxes_free(&bx);
+			b->e[b->ne++] = (struct table_entry){ bx.v[k], (uint32_t)i };
 		}
-		size_t n = b.ne - first;
-		if (n == 0)
-			continue;
-		/* Separate the boxes by which addresses are wide (wider than a
-		 * WIDE_PREFIX): a wide source laid over narrow destinations would
-		 * be copied into every leaf of a tree cut on destinations, which
-		 * blew ClassBench's FW sets past any bound. */
-		unsigned addr_bits = f ? 128 : 32;
-		struct prefix pre[PS_DIMS] = { { 0, 0 } };
-		u128 wide[PS_DIMS] = { 0 };
-		for (int dd = PS_SRC; dd <= PS_DST; dd += PS_DST - PS_SRC) {
-			pre[dd] = common_prefix(b.e + first, n, dd, addr_bits);
-			wide[dd] = (u128)1 << (addr_bits - pre[dd].len - WIDE_PREFIX);
-		}
-		uint32_t *lists[PTAB_TREES];
-		size_t counts[PTAB_TREES] = { 0 };
-		for (int k = 0; k < PTAB_TREES; k++)
-			lists[k] = xcalloc(n, sizeof *lists[k]);
-		for (size_t k = 0; k < n; k++) {
-			const struct box *x = &b.e[first + k].b;
-			int g = (x->d[PS_SRC].hi - x->d[PS_SRC].lo >= wide[PS_SRC]) |
-				(x->d[PS_DST].hi - x->d[PS_DST].lo >= wide[PS_DST]) << 1;
-			lists[g][counts[g]++] = (uint32_t)(first + k);
-		}
-		/* The narrow-narrow boxes join the group that is narrow on the
-		 * field their own cut would take: the tree then cuts that field
-		 * for both, and a packet walks one tree fewer (on ClassBench's
-		 * FW1 and IPC1 at 10k, a quarter faster). */
-		int dim;
-		unsigned bits;
-		struct prefix top;
-		if (counts[0] && choose_cut(&b, lists[0], counts[0], addr_bits, pre, &dim, &bits, &top)) {
-			int to = dim == PS_DST ? 1 : 2;
-			merge_lists(lists[to], &counts[to], lists[0], counts[0]);
-			counts[0] = 0;
-		}
-		/* A group of a few boxes joins the wide-wide one (whose tree
-		 * assumes nothing of its boxes): a tree costs every lookup its
-		 * gate, and a handful of boxes does not repay it (ACL1 10k: 3
-		 * boxes, 7% slower as a tree of their own). */
-		for (int k = 1; k < 3; k++)
-			if (counts[k] && counts[k] < SMALL_GROUP) {
-				merge_lists(lists[3], &counts[3], lists[k], counts[k]);
-				counts[k] = 0;
-			}
-		struct box all;
-		u128 amax = f ? ~(u128)0 : 0xFFFFFFFFu;
-		all.d[PS_PROTO] = (struct iv){ 0, 255 };
-		all.d[PS_SRC] = all.d[PS_DST] = (struct iv){ 0, amax };
-		all.d[PS_SPORT] = all.d[PS_DPORT] = (struct iv){ 0, 65535 };
-		all.d[PS_TYPE] = (struct iv){ 0, 255 };
-		for (int k = 0; k < PTAB_TREES; k++) {
-			if (counts[k]) {
-				root[f][k] = new_node(&b);
-				if (!build_cut(&b, root[f][k], lists[k], counts[k], &all, addr_bits, pre))
-					build(&b, root[f][k], lists[k], counts[k], all, 1);
-			}
-			free(lists[k]);
-		}
-		if (!b.too_big)
-			table_settles(b.e, first, b.ne, b.nodes, b.nnodes, b.leaf, b.index, b.nindex,
-				      root[f], addr_bits, settles, f ? PTAB_SETTLES6 : PTAB_SETTLES4);
+		boxes_free(&bx);
 	}
-	if (b.too_big) {
-		diag_error(d, pol->loc, "policy '%s' needs a table of over %u nodes or %u leaf slots: "
-			   "its rules overlap too much to be cut into a bounded tree", pol->name,
-			   MAX_NODES, MAX_LEAF_SLOTS);
-		free(settles);
-		free(b.e);
-		free(b.nodes);
-		free(b.leaf);
-		free(b.index);
-		return false;
-	}
+	return true;
+}
 
-	/* ---- the file: header, rules, entries, nodes, leaf lists ---- */
+/* Sorts one family's boxes b->e[first ..) into the PTAB_TREES groups and
+ * builds a tree for each group that has boxes; root[] gets their roots. */
+static void build_trees(struct builder *b, size_t first, int f, uint32_t root[PTAB_TREES])
+{
+	size_t n = b->ne - first;
+	/* Separate the boxes by which addresses are wide (wider than a
+	 * WIDE_PREFIX): a wide source laid over narrow destinations would
+	 * be copied into every leaf of a tree cut on destinations, which
+	 * blew ClassBench's FW sets past any bound. */
+	unsigned addr_bits = f ? 128 : 32;
+	struct prefix pre[PS_DIMS] = { { 0, 0 } };
+	u128 wide[PS_DIMS] = { 0 };
+	for (int dd = PS_SRC; dd <= PS_DST; dd += PS_DST - PS_SRC) {
+		pre[dd] = common_prefix(b->e + first, n, dd, addr_bits);
+		wide[dd] = (u128)1 << (addr_bits - pre[dd].len - WIDE_PREFIX);
+	}
+	uint32_t *lists[PTAB_TREES];
+	size_t counts[PTAB_TREES] = { 0 };
+	for (int k = 0; k < PTAB_TREES; k++)
+		lists[k] = xcalloc(n, sizeof *lists[k]);
+	for (size_t k = 0; k < n; k++) {
+		const struct box *x = &b->e[first + k].b;
+		int g = (x->d[PS_SRC].hi - x->d[PS_SRC].lo >= wide[PS_SRC]) |
+			(x->d[PS_DST].hi - x->d[PS_DST].lo >= wide[PS_DST]) << 1;
+		lists[g][counts[g]++] = (uint32_t)(first + k);
+	}
+	/* The narrow-narrow boxes join the group that is narrow on the
+	 * field their own cut would take: the tree then cuts that field
+	 * for both, and a packet walks one tree fewer (on ClassBench's
+	 * FW1 and IPC1 at 10k, a quarter faster). */
+	int dim;
+	unsigned bits;
+	struct prefix top;
+	if (counts[0] && choose_cut(b, lists[0], counts[0], addr_bits, pre, &dim, &bits, &top)) {
+		int to = dim == PS_DST ? 1 : 2;
+		merge_lists(lists[to], &counts[to], lists[0], counts[0]);
+		counts[0] = 0;
+	}
+	/* A group of a few boxes joins the wide-wide one (whose tree
+	 * assumes nothing of its boxes): a tree costs every lookup its
+	 * gate, and a handful of boxes does not repay it (ACL1 10k: 3
+	 * boxes, 7% slower as a tree of their own). */
+	for (int k = 1; k < 3; k++)
+		if (counts[k] && counts[k] < SMALL_GROUP) {
+			merge_lists(lists[3], &counts[3], lists[k], counts[k]);
+			counts[k] = 0;
+		}
+	struct box all;
+	u128 amax = f ? ~(u128)0 : 0xFFFFFFFFu;
+	all.d[PS_PROTO] = (struct iv){ 0, 255 };
+	all.d[PS_SRC] = all.d[PS_DST] = (struct iv){ 0, amax };
+	all.d[PS_SPORT] = all.d[PS_DPORT] = (struct iv){ 0, 65535 };
+	all.d[PS_TYPE] = (struct iv){ 0, 255 };
+	for (int k = 0; k < PTAB_TREES; k++) {
+		if (counts[k]) {
+			root[k] = new_node(b);
+			if (!build_cut(b, root[k], lists[k], counts[k], &all, addr_bits, pre))
+				build(b, root[k], lists[k], counts[k], all, 1);
+		}
+		free(lists[k]);
+	}
+}
+
+/* The file: header, rules, entries, nodes, leaf lists, index, each
+ * 8-aligned; the header last, once its offsets and checksum are known. */
+static void write_table(struct strbuf *out, const struct ir_policy *pol, const struct builder *b,
+			uint32_t root[2][PTAB_TREES], size_t first6, const uint8_t *settles)
+{
 	size_t base = out->len;
 	struct ptab_header h = { 0 };
 	memcpy(h.magic, PTAB_MAGIC, 8);
 	h.version = PTAB_VERSION;
 	h.header_size = sizeof h;
 	h.nrules = (uint32_t)pol->nrules;
-	h.nentries = (uint32_t)b.ne;
-	h.nnodes = (uint32_t)b.nnodes;
-	h.nleaf = (uint32_t)b.nleaf;
+	h.nentries = (uint32_t)b->ne;
+	h.nnodes = (uint32_t)b->nnodes;
+	h.nleaf = (uint32_t)b->nleaf;
 	memcpy(h.root, root, sizeof h.root);
-	h.nindex = (uint32_t)b.nindex;
+	h.nindex = (uint32_t)b->nindex;
 	h.first6 = (uint32_t)first6;
 	h.default_action = (uint32_t)pol->dflt;
 	for (unsigned p = 0; p < 256; p++) {
@@ -533,38 +515,77 @@ bool table_build(const struct ir_policy *pol, struct strbuf *out, struct table_s
 	}
 	pad8(out, base);
 	h.off_entries = out->len - base;
-	for (size_t i = 0; i < b.ne; i++) {
-		struct ptab_entry x = { .rule = b.e[i].rule };
+	for (size_t i = 0; i < b->ne; i++) {
+		struct ptab_entry x = { .rule = b->e[i].rule };
 		for (int k = 0; k < PTAB_DIMS; k++) {
-			x.d[k].lo[0] = (uint64_t)b.e[i].b.d[k].lo;
-			x.d[k].lo[1] = (uint64_t)(b.e[i].b.d[k].lo >> 64);
-			x.d[k].hi[0] = (uint64_t)b.e[i].b.d[k].hi;
-			x.d[k].hi[1] = (uint64_t)(b.e[i].b.d[k].hi >> 64);
+			x.d[k].lo[0] = (uint64_t)b->e[i].b.d[k].lo;
+			x.d[k].lo[1] = (uint64_t)(b->e[i].b.d[k].lo >> 64);
+			x.d[k].hi[0] = (uint64_t)b->e[i].b.d[k].hi;
+			x.d[k].hi[1] = (uint64_t)(b->e[i].b.d[k].hi >> 64);
 		}
 		put(out, &x, sizeof x);
 	}
 	pad8(out, base);
 	h.off_nodes = out->len - base;
-	put(out, b.nodes, b.nnodes * sizeof *b.nodes);
+	put(out, b->nodes, b->nnodes * sizeof *b->nodes);
 	pad8(out, base);
 	h.off_leaf = out->len - base;
-	put(out, b.leaf, b.nleaf * sizeof *b.leaf);
+	put(out, b->leaf, b->nleaf * sizeof *b->leaf);
 	pad8(out, base);
 	h.off_index = out->len - base;
-	put(out, b.index, b.nindex * sizeof *b.index);
+	put(out, b->index, b->nindex * sizeof *b->index);
 	pad8(out, base);
 	h.file_size = out->len - base;
 	memcpy(out->s + base, &h, sizeof h);
 	h.crc32c = portc_crc32c(0, out->s + base, out->len - base);
 	memcpy(out->s + base, &h, sizeof h);
+}
 
-	if (st)
-		*st = (struct table_stats){ pol->nrules, b.ne, b.nnodes, b.nleaf, b.depth,
-					    out->len - base };
+static void builder_free(struct builder *b)
+{
+	free(b->e);
+	free(b->nodes);
+	free(b->leaf);
+	free(b->index);
+}
+
+bool table_build(const struct ir_policy *pol, struct strbuf *out, struct table_stats *st,
+		 struct diag *d)
+{
+	struct builder b = { 0 };
+	uint32_t root[2][PTAB_TREES];
+	for (int f = 0; f < 2; f++)
+		for (int k = 0; k < PTAB_TREES; k++)
+			root[f][k] = PTAB_NO_TREE;
+	size_t first6 = 0;
+	uint8_t *settles = xcalloc(pol->nrules + 1, 1);	/* per rule, PTAB_SETTLES4 | 6 */
+	bool ok = true;
+	for (int f = 0; f < 2 && ok; f++) {
+		size_t first = b.ne;
+		if (f)
+			first6 = first;
+		ok = collect_boxes(&b, pol, f, d);
+		if (!ok || b.ne == first)
+			continue;
+		build_trees(&b, first, f, root[f]);
+		if (!b.too_big)
+			table_settles(b.e, first, b.ne, b.nodes, b.nnodes, b.leaf, b.index, b.nindex,
+				      root[f], f ? 128 : 32, settles, f ? PTAB_SETTLES6 : PTAB_SETTLES4);
+	}
+	if (ok && b.too_big) {
+		diag_error(d, pol->loc, "policy '%s' needs a table of over %u nodes or %u leaf slots: "
+			   "its rules overlap too much to be cut into a bounded tree", pol->name,
+			   MAX_NODES, MAX_LEAF_SLOTS);
+		ok = false;
+	}
+	if (ok) {
+		size_t base = out->len;
+		write_table(out, pol, &b, root, first6, settles);
+		if (st)
+			*st = (struct table_stats){ pol->nrules, b.ne, b.nnodes, b.nleaf, b.depth,
+						    out->len - base };
+	}
 	free(settles);
-	free(b.e);
-	free(b.nodes);
-	free(b.leaf);
-	free(b.index);
-	return true;
+	builder_free(&b);
+	return ok;
 }

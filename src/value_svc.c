@@ -162,153 +162,178 @@ static struct ivset icmp_type_item(struct sema *s, struct node *n, int proto)
 	return ivset_range(s->arena, iv.lo, iv.hi);
 }
 
+/* A walk over one service list: the comma-continued items after
+ * "tcp 80" or "icmp type echo-request" belong to that protocol. */
+struct svc_walk {
+	struct sema *s;
+	const struct env *env;
+	struct svcacc r;
+	enum svc_ctx ctx;
+	int cur;	/* the protocol continued items belong to */
+};
+
+/* The number of "proto NAME" or "proto N"; -1 (reported) if it is none. */
+static int other_proto(struct sema *s, struct node *a)
+{
+	if (a->kind == N_RANGE) {
+		struct iv iv;
+		if (!sema_port_range(s, a, "protocol number", 255, &iv))
+			return -1;
+		if (iv.lo != iv.hi) {
+			if (s->report)
+				diag_error(s->diag, a->loc, "one protocol number, please");
+			return -1;
+		}
+		return (int)iv.lo;
+	}
+	int p = proto_by_name(a->u.ref.name);
+	if (p < 0 && s->report) {
+		const char *hint = proto_suggest(a->u.ref.name);
+		if (hint)
+			diag_error(s->diag, a->loc, "unknown protocol '%s'; did you mean '%s'?",
+				   a->u.ref.name, hint);
+		else
+			diag_error(s->diag, a->loc, "unknown protocol '%s'; "
+				   "give its number (proto 47)", a->u.ref.name);
+	}
+	return p;
+}
+
+/* tcp, udp, icmp, icmpv6 or proto X, with its port if any. */
+static void svc_proto(struct svc_walk *w, struct node *n)
+{
+	struct sema *s = w->s;
+	struct svc_entry e = { .loc = n->loc };
+	switch (n->u.svc.proto) {
+	case SP_TCP:
+	case SP_UDP:
+		e.proto = n->u.svc.proto == SP_TCP ? 6 : 17;
+		e.ports = n->u.svc.arg ? port_item(s, n->u.svc.arg, w->env)
+				       : ivset_range(s->arena, 0, PORT_MAX);
+		w->ctx = SC_PORTS;
+		break;
+	case SP_ICMP:
+	case SP_ICMPV6:
+		e.proto = n->u.svc.proto == SP_ICMP ? 1 : 58;
+		if (n->u.svc.arg && s->report) {
+			struct node *a = n->u.svc.arg;
+			const char *pn = e.proto == 1 ? "icmp" : "icmpv6";
+			diag_error(s->diag, a->loc, "%s has no ports; did you mean '%s type %s'?", pn, pn,
+				   a->kind == N_RANGE ? a->u.range.text : a->u.ref.name);
+		}
+		e.types = ivset_range(s->arena, 0, 255);
+		w->ctx = SC_NOPORTS;
+		break;
+	case SP_OTHER: {
+		int p = other_proto(s, n->u.svc.arg);
+		if (p < 0)
+			return;
+		n->u.svc.number = p;
+		e.proto = p;
+		w->ctx = SC_NOPORTS;
+		if (p == 6 || p == 17) {
+			e.ports = ivset_range(s->arena, 0, PORT_MAX);
+			w->ctx = SC_PORTS;
+		} else if (p == 1 || p == 58) {
+			e.types = ivset_range(s->arena, 0, 255);
+		}
+		break;
+	}
+	}
+	w->cur = e.proto;
+	svcacc_add_entry(&w->r, &e);
+}
+
+/* A port or type range continuing the protocol before it. */
+static void svc_range(struct svc_walk *w, struct node *n)
+{
+	struct sema *s = w->s;
+	struct svc_entry e = { .loc = n->loc, .proto = w->cur };
+	if (w->ctx == SC_PORTS) {
+		e.ports = port_item(s, n, w->env);
+		svcacc_add_entry(&w->r, &e);
+	} else if (w->ctx == SC_TYPES) {
+		e.types = icmp_type_item(s, n, w->cur);
+		svcacc_add_entry(&w->r, &e);
+	} else if (s->report) {
+		if (w->ctx == SC_NOPORTS)
+			diag_error(s->diag, n->loc, "%s has no ports", proto_label(w->cur));
+		else
+			diag_error(s->diag, n->loc, "port %s needs a protocol: write 'tcp %s' "
+				   "or 'udp %s'", n->u.range.text, n->u.range.text, n->u.range.text);
+	}
+}
+
+/* A name: an ICMP type continuing one, a port list continuing tcp or
+ * udp, or a service (which ends any continuation). */
+static void svc_ref(struct svc_walk *w, struct node *n)
+{
+	struct sema *s = w->s;
+	const char *name = n->u.ref.name;
+	struct svc_entry e = { .loc = n->loc, .proto = w->cur };
+	if (w->ctx == SC_TYPES && !sema_find(s, name)) {
+		e.types = icmp_type_item(s, n, w->cur);
+		svcacc_add_entry(&w->r, &e);
+		return;
+	}
+	static const enum value_kind want[] = { VK_SERVICE, VK_PORTS };
+	struct symbol *sym = sema_resolve(s, n, want, 2, "service");
+	if (!sym)
+		return;
+	if (sym->vk == VK_PORTS) {
+		if (w->ctx != SC_PORTS) {
+			if (s->report)
+				diag_error(s->diag, n->loc, "port list '%s' needs a protocol: write "
+					   "'tcp %s' or 'udp %s'", name, name, name);
+			return;
+		}
+		e.ports = ports_ref(s, n, w->env);
+		svcacc_add_entry(&w->r, &e);
+		return;
+	}
+	w->ctx = SC_NONE;
+	if (sym->kind == SYM_FORMAL) {
+		const struct value *v = sema_formal_value(sym, w->env);
+		if (!v) {
+			w->r.unknown = true;
+			return;
+		}
+		svcacc_add(&w->r, &v->svc);
+		return;
+	}
+	svcacc_add(&w->r, &sema_symbol(s, sym)->svc);
+}
+
 struct svcval sema_services(struct sema *s, struct node *list, const struct env *env)
 {
-	struct svcacc r = { 0 };
-	enum svc_ctx ctx = SC_NONE;
-	int cur = -1;
+	struct svc_walk w = { .s = s, .env = env, .ctx = SC_NONE, .cur = -1 };
 	struct node_list one = { &list, 1, 1 };
 	const struct node_list *items = list->kind == N_SVC_LIST ? &list->u.list : &one;
 	for (size_t i = 0; i < items->n; i++) {
 		struct node *n = items->v[i];
-		struct svc_entry e = { .loc = n->loc };
 		switch (n->kind) {
 		case N_SVC_PROTO:
-			switch (n->u.svc.proto) {
-			case SP_TCP:
-			case SP_UDP:
-				e.proto = n->u.svc.proto == SP_TCP ? 6 : 17;
-				e.ports = n->u.svc.arg ? port_item(s, n->u.svc.arg, env)
-						       : ivset_range(s->arena, 0, PORT_MAX);
-				ctx = SC_PORTS;
-				break;
-			case SP_ICMP:
-			case SP_ICMPV6:
-				e.proto = n->u.svc.proto == SP_ICMP ? 1 : 58;
-				if (n->u.svc.arg && s->report) {
-					struct node *a = n->u.svc.arg;
-					const char *pn = e.proto == 1 ? "icmp" : "icmpv6";
-					if (a->kind == N_RANGE)
-						diag_error(s->diag, a->loc, "%s has no ports; did you mean "
-							   "'%s type %s'?", pn, pn, a->u.range.text);
-					else
-						diag_error(s->diag, a->loc, "%s has no ports; did you mean "
-							   "'%s type %s'?", pn, pn, a->u.ref.name);
-				}
-				e.types = ivset_range(s->arena, 0, 255);
-				ctx = SC_NOPORTS;
-				break;
-			case SP_OTHER: {
-				struct node *a = n->u.svc.arg;
-				int p = -1;
-				if (a->kind == N_RANGE) {
-					struct iv iv;
-					if (sema_port_range(s, a, "protocol number", 255, &iv)) {
-						if (iv.lo != iv.hi && s->report)
-							diag_error(s->diag, a->loc, "one protocol number, please");
-						else
-							p = (int)iv.lo;
-					}
-				} else {
-					p = proto_by_name(a->u.ref.name);
-					if (p < 0 && s->report) {
-						const char *hint = proto_suggest(a->u.ref.name);
-						if (hint)
-							diag_error(s->diag, a->loc, "unknown protocol '%s'; did you mean '%s'?",
-								   a->u.ref.name, hint);
-						else
-							diag_error(s->diag, a->loc, "unknown protocol '%s'; "
-								   "give its number (proto 47)", a->u.ref.name);
-					}
-				}
-				if (p < 0)
-					continue;
-				n->u.svc.number = p;
-				e.proto = p;
-				if (p == 6 || p == 17) {
-					e.ports = ivset_range(s->arena, 0, PORT_MAX);
-					ctx = SC_PORTS;
-				} else if (p == 1 || p == 58) {
-					e.types = ivset_range(s->arena, 0, 255);
-					ctx = SC_NOPORTS;
-				} else {
-					ctx = SC_NOPORTS;
-				}
-				break;
-			}
-			}
-			cur = e.proto;
-			svcacc_add_entry(&r, &e);
-			continue;
-		case N_SVC_ICMP_TYPE:
+			svc_proto(&w, n);
+			break;
+		case N_SVC_ICMP_TYPE: {
+			struct svc_entry e = { .loc = n->loc };
 			e.proto = n->u.icmp.proto == SP_ICMP ? 1 : 58;
 			e.types = icmp_type_item(s, n->u.icmp.type, e.proto);
-			cur = e.proto;
-			ctx = SC_TYPES;
+			w.cur = e.proto;
+			w.ctx = SC_TYPES;
 			if (!ivset_is_empty(e.types))
-				svcacc_add_entry(&r, &e);
-			continue;
-		case N_RANGE:
-			if (ctx == SC_PORTS) {
-				e.proto = cur;
-				e.ports = port_item(s, n, env);
-				svcacc_add_entry(&r, &e);
-			} else if (ctx == SC_TYPES) {
-				e.proto = cur;
-				e.types = icmp_type_item(s, n, cur);
-				svcacc_add_entry(&r, &e);
-			} else if (s->report) {
-				if (ctx == SC_NOPORTS)
-					diag_error(s->diag, n->loc, "%s has no ports", proto_label(cur));
-				else
-					diag_error(s->diag, n->loc, "port %s needs a protocol: write 'tcp %s' "
-						   "or 'udp %s'", n->u.range.text, n->u.range.text,
-						   n->u.range.text);
-			}
-			continue;
-		case N_REF: {
-			const char *name = n->u.ref.name;
-			if (ctx == SC_TYPES && !sema_find(s, name)) {
-				e.proto = cur;
-				e.types = icmp_type_item(s, n, cur);
-				svcacc_add_entry(&r, &e);
-				continue;
-			}
-			static const enum value_kind want[] = { VK_SERVICE, VK_PORTS };
-			struct symbol *sym = sema_resolve(s, n, want, 2, "service");
-			if (!sym)
-				continue;
-			if (sym->vk == VK_PORTS) {
-				if (ctx != SC_PORTS) {
-					if (s->report)
-						diag_error(s->diag, n->loc, "port list '%s' needs a protocol: write "
-							   "'tcp %s' or 'udp %s'", name, name, name);
-					continue;
-				}
-				e.proto = cur;
-				e.ports = ports_ref(s, n, env);
-				svcacc_add_entry(&r, &e);
-				continue;
-			}
-			struct svcval sv;
-			if (sym->kind == SYM_FORMAL) {
-				const struct value *v = sema_formal_value(sym, env);
-				if (!v) {
-					r.unknown = true;
-					ctx = SC_NONE;
-					continue;
-				}
-				sv = v->svc;
-			} else {
-				sv = sema_symbol(s, sym)->svc;
-			}
-			svcacc_add(&r, &sv);
-			ctx = SC_NONE;
-			continue;
+				svcacc_add_entry(&w.r, &e);
+			break;
 		}
+		case N_RANGE:
+			svc_range(&w, n);
+			break;
+		case N_REF:
+			svc_ref(&w, n);
+			break;
 		default:
 			BUG("unexpected %s in a service list", node_kind_name(n->kind));
 		}
 	}
-	return svcacc_finish(s->arena, &r);
+	return svcacc_finish(s->arena, &w.r);
 }

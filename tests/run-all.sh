@@ -23,6 +23,7 @@ suite outfiles sh tests/run-outfiles.sh "$P"
 suite bundled sh tests/run-bundled.sh "$P"
 suite help python3 tests/run-help.py "$P"
 suite cli sh tests/run-cli.sh "$P"
+suite structure python3 tests/run-structure.py src
 suite docs python3 tests/run-docs.py "$P" docs/language.md docs/cli.md docs/lint.md docs/stdlib.md
 # Debian's python3: it has python3-jsonschema for the SARIF schema
 suite lint /usr/bin/python3 tests/run-lint.py "$P"

@@ -45,6 +45,8 @@ if update:
     sys.exit(0)
 failures = 0
 runs = 0
+scratch_dir = tempfile.TemporaryDirectory(prefix="portc-docs-")
+scratch = scratch_dir.name
 env = dict(os.environ, NO_COLOR="1")
 env.pop("PORTC_PATH", None)
 
@@ -99,6 +101,12 @@ for doc in sys.argv[2:]:
                     fail(where, f"not a portc command: {cmd}")
                     continue
                 argv[0] = portc
+                # "-o build/X": the file goes to a scratch directory, so the
+                # run writes nothing into the tree and needs no build/ (make
+                # check SANITIZE=1 has build-san/ only)
+                for i in range(1, len(argv) - 1):
+                    if argv[i] == "-o" and argv[i + 1] != "-":
+                        argv[i + 1] = os.path.join(scratch, os.path.basename(argv[i + 1]))
                 r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    text=True, env=env)
                 if r.stdout != "".join(expected):

@@ -100,7 +100,9 @@ static int check_depth(const struct portc_table *t, char *err, size_t errlen)
 	return r;
 }
 
-static int check(struct portc_table *t, size_t len, char *err, size_t errlen)
+/* The header: magic, version, sizes, checksum; then every section
+ * inside the file, and t's pointers to them. */
+static int check_header(struct portc_table *t, size_t len, char *err, size_t errlen)
 {
 	const struct ptab_header *h = t->h;
 	if (len < sizeof *h)
@@ -135,6 +137,13 @@ static int check(struct portc_table *t, size_t len, char *err, size_t errlen)
 	t->nodes = (const void *)((const char *)t->mem + h->off_nodes);
 	t->leaf = (const void *)((const char *)t->mem + h->off_leaf);
 	t->index = (const void *)((const char *)t->mem + h->off_index);
+	return 0;
+}
+
+/* Rules, entries, leaf and index slots: each field in range. */
+static int check_records(const struct portc_table *t, char *err, size_t errlen)
+{
+	const struct ptab_header *h = t->h;
 	for (uint32_t i = 0; i < h->nrules; i++)
 		if (t->rules[i].action > 2 || (t->rules[i].dscp > 63 && t->rules[i].dscp != PTAB_NO_DSCP) ||
 		    (t->rules[i].flags & ~(PTAB_SETTLES4 | PTAB_SETTLES6)))
@@ -152,6 +161,13 @@ static int check(struct portc_table *t, size_t len, char *err, size_t errlen)
 	for (uint32_t i = 0; i < h->nindex; i++)
 		if (t->index[i] >= h->nnodes)
 			return fail(err, errlen, "index slot %u: node out of range", i);
+	return 0;
+}
+
+/* Each node's kind and children, and the trees' roots. */
+static int check_nodes(const struct portc_table *t, char *err, size_t errlen)
+{
+	const struct ptab_header *h = t->h;
 	/* The leaves' runs of slots, and the cuts', add up to at most the
 	 * slots (the builder writes them disjoint): the loader's copies then
 	 * stay the table's size, and the checks below read a slot once. */
@@ -192,7 +208,17 @@ static int check(struct portc_table *t, size_t len, char *err, size_t errlen)
 		for (int k = 0; k < PTAB_TREES; k++)
 			if (h->root[f][k] != PTAB_NO_TREE && h->root[f][k] >= h->nnodes)
 				return fail(err, errlen, "a root of the IPv%d trees is out of range", f ? 6 : 4);
-	return check_depth(t, err, errlen);
+	return 0;
+}
+
+static int check(struct portc_table *t, size_t len, char *err, size_t errlen)
+{
+	int r = check_header(t, len, err, errlen);
+	if (!r)
+		r = check_records(t, err, errlen);
+	if (!r)
+		r = check_nodes(t, err, errlen);
+	return r ? r : check_depth(t, err, errlen);
 }
 
 /* A bound as n bits: above 2^n - 1 no IPv4 field reaches it. */
