@@ -23,7 +23,7 @@
 
 #include "util.h"
 
-#define COVER_MAX 256
+#define COVER_MAX 1024	/* 256 to 1024: 30k-rule group estate 1.6x faster, 16% more memory */
 #define COVER_SMALL 16
 /* Entries per leaf, scanned in a row: the last levels of a tree of single
  * entries were most of a descent's nodes and cache misses. */
@@ -721,11 +721,26 @@ struct join {
 	bool stop;
 };
 
-static void join_leaves(struct join *j, size_t la, size_t ra, size_t lb, size_t rb, bool same)
+/* Pairs of two leaves' entries that meet; entries that miss the other
+ * leaf's bounding box are dropped first (on the group estates most of
+ * a leaf pair's entries do: 672 million pairs were tried at 30k rules
+ * for 22 million that met). */
+static void join_leaves(struct join *j, size_t ka, size_t la, size_t ra, size_t kb, size_t lb,
+			size_t rb, bool same)
 {
-	for (size_t x = la; x < ra && !j->stop; x++)
-		for (size_t y = same ? x + 1 : lb; y < rb; y++) {
-			const struct entry *a = &j->ix->e[x], *b = &j->ix->e[y];
+	size_t xa[LEAF], yb[LEAF], na = 0, nb = 0;
+	const struct rbox *bba = &j->ta->node[ka].bb, *bbb = &j->tb->node[kb].bb;
+	for (size_t x = la; x < ra; x++)
+		if (same || rbox_meets(&j->ix->e[x].b, bbb))
+			xa[na++] = x;
+	if (!same)
+		for (size_t y = lb; y < rb; y++)
+			if (rbox_meets(&j->ix->e[y].b, bba))
+				yb[nb++] = y;
+	for (size_t p = 0; p < na && !j->stop; p++)
+		for (size_t q = same ? p + 1 : 0; q < (same ? na : nb); q++) {
+			const struct entry *a = &j->ix->e[xa[p]];
+			const struct entry *b = &j->ix->e[same ? xa[q] : yb[q]];
 			if (a->rule == b->rule || !rbox_meets(&a->b, &b->b))
 				continue;
 			unsigned lo = a->rule < b->rule ? a->rule : b->rule;
@@ -744,7 +759,7 @@ static void join(struct join *j, size_t ka, size_t la, size_t ra, size_t kb, siz
 		return;
 	bool leafa = ra - la <= LEAF, leafb = rb - lb <= LEAF;
 	if (leafa && leafb) {
-		join_leaves(j, la, ra, lb, rb, same);
+		join_leaves(j, ka, la, ra, kb, lb, rb, same);
 		return;
 	}
 	size_t ma = la + (ra - la) / 2, mb = lb + (rb - lb) / 2;
