@@ -124,9 +124,13 @@ void rule_origin_text(const struct ir_rule *r, struct strbuf *sb)
 {
 	const char *file = r->origin.src ? r->origin.src->name : "?";
 	const char *slash = strrchr(file, '/');
-	sb_printf(sb, "%s:%u", slash ? slash + 1 : file, r->origin.line);
-	if (r->note)
-		sb_printf(sb, ": %s", r->note);
+	sb_puts(sb, slash ? slash + 1 : file);
+	sb_putc(sb, ':');
+	sb_put_uint(sb, r->origin.line);
+	if (r->note) {
+		sb_puts(sb, ": ");
+		sb_puts(sb, r->note);
+	}
 }
 
 void put_rule_comment(struct strbuf *sb, const struct ir_rule *r, const char *lead, size_t max)
@@ -134,7 +138,8 @@ void put_rule_comment(struct strbuf *sb, const struct ir_rule *r, const char *le
 	struct strbuf t = { 0 };
 	sb_init(&t);
 	rule_origin_text(r, &t);
-	sb_printf(sb, "%s \"", lead);
+	sb_puts(sb, lead);
+	sb_puts(sb, " \"");
 	quote_text(sb, t.s, max);
 	sb_putc(sb, '"');
 	sb_free(&t);

@@ -31,7 +31,9 @@ static void put_prefix(u128 addr, int len, void *vctx)
 	struct pfx_ctx *c = vctx;
 	char buf[64];
 	prefix_format(c->family, addr, len, false, buf, sizeof buf);
-	sb_printf(c->sb, "%s%s", c->count ? c->sep : "", buf);
+	if (c->count)
+		sb_puts(c->sb, c->sep);
+	sb_puts(c->sb, buf);
 	c->count++;
 }
 
