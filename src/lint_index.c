@@ -225,11 +225,29 @@ static void rank_bounds(struct rindex *ix, const struct rindex_rule *rules, size
 		ix->bound[d] = xrealloc(v, (k + 1) * sizeof *v);
 		ix->nbound[d] = k;
 	}
+	/* A product's boxes repeat its bounds (each source interval with every
+	 * destination one, the other fields the same in all): the last value
+	 * ranked in each dimension is remembered, which saves most searches. */
+	u128 last_v[PS_DIMS][2];
+	uint32_t last_r[PS_DIMS][2];
+	for (int d = 0; d < PS_DIMS; d++) {
+		last_v[d][0] = last_v[d][1] = 0;
+		last_r[d][0] = last_r[d][1] = rank_up(ix, d, 0);
+	}
 	for (size_t i = 0; i < ix->n; i++)
 		for (int d = 0; d < PS_DIMS; d++) {
 			/* a bound is in the list: its rank is exact */
-			ix->e[i].b.lo[d] = rank_up(ix, d, boxes[i].d[d].lo);
-			ix->e[i].b.hi[d] = rank_up(ix, d, boxes[i].d[d].hi);
+			u128 lo = boxes[i].d[d].lo, hi = boxes[i].d[d].hi;
+			if (lo != last_v[d][0]) {
+				last_v[d][0] = lo;
+				last_r[d][0] = rank_up(ix, d, lo);
+			}
+			if (hi != last_v[d][1]) {
+				last_v[d][1] = hi;
+				last_r[d][1] = rank_up(ix, d, hi);
+			}
+			ix->e[i].b.lo[d] = last_r[d][0];
+			ix->e[i].b.hi[d] = last_r[d][1];
 		}
 }
 
