@@ -128,6 +128,10 @@ struct symbol *sema_resolve(struct sema *s, struct node *ref, const enum value_k
 const struct value *sema_formal_value(const struct symbol *sym, const struct env *env);
 /* A single port number or range, checked (what names it in messages). */
 bool sema_port_range(struct sema *s, struct node *n, const char *what, uint64_t max, struct iv *out);
+/* A single number in 0..max (a protocol, a DSCP value); -1 when it is out
+ * of bounds or a range (not_range says so), each reported. */
+int sema_one_number(struct sema *s, struct node *n, const char *what, uint64_t max,
+		    const char *not_range);
 
 /* Services of many parts (a list, a rule's options) are collected here and
  * joined once per protocol: folding them in one at a time is quadratic.

@@ -34,6 +34,14 @@ struct strbuf {
 void sb_init(struct strbuf *sb);
 void sb_free(struct strbuf *sb);
 void sb_put_uint(struct strbuf *sb, unsigned long long v);	/* decimal, without printf */
+
+/* Items ranked by a weight: sort_by_weight puts the heaviest first, and
+ * items of one weight in the order of their index. */
+struct weighted {
+	u128 weight;
+	size_t index;
+};
+void sort_by_weight(struct weighted *v, size_t n);
 void sb_reset(struct strbuf *sb);	/* empty again, keeping the memory */
 void sb_putc(struct strbuf *sb, char c);
 void sb_puts(struct strbuf *sb, const char *s);

@@ -838,32 +838,18 @@ static void put_file_header(const struct nft *n, struct strbuf *out, const char 
 	sb_printf(out, "\ntable inet %s\ndelete table inet %s\n\ntable inet %s {\n", table, table, table);
 }
 
-struct set_order {
-	unsigned refs;
-	size_t index;
-};
-
-/* The most named first; equals in the order they were collected. */
-static int by_refs(const void *pa, const void *pb)
-{
-	const struct set_order *a = pa, *b = pb;
-	if (a->refs != b->refs)
-		return a->refs > b->refs ? -1 : 1;
-	return a->index < b->index ? -1 : a->index > b->index;
-}
-
 /* The address sets that rules name, the most named first: the kernel
  * finds a set by walking the table's sets from the first, each time a
  * rule names one (a 100k-rule estate names 13,000 sets 460,000 times).
  * A set no rule names (its rules all joined lookups) is left out. */
 static void put_named_sets(struct nft *n, struct strbuf *out)
 {
-	struct set_order *order = xcalloc(n->sets.n + 1, sizeof *order);
+	struct weighted *order = xcalloc(n->sets.n + 1, sizeof *order);
 	size_t k = 0;
 	for (size_t i = 0; i < n->sets.n; i++)
 		if (n->set_refs[i])
-			order[k++] = (struct set_order){ n->set_refs[i], i };
-	qsort(order, k, sizeof *order, by_refs);
+			order[k++] = (struct weighted){ n->set_refs[i], i };
+	sort_by_weight(order, k);	/* equals in the order they were collected */
 	for (size_t i = 0; i < k; i++) {
 		const struct addr_set *ns = &n->sets.v[order[i].index];
 		sb_printf(out, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n", ns->ident,

@@ -71,19 +71,6 @@ struct rindex {
 
 /* ---- covering boxes ---------------------------------------------------- */
 
-struct gap {
-	u128 width;
-	size_t at;
-};
-
-static int cmp_gap(const void *a, const void *b)
-{
-	const struct gap *x = a, *y = b;
-	if (x->width != y->width)
-		return x->width > y->width ? -1 : 1;
-	return x->at < y->at ? -1 : x->at > y->at;
-}
-
 static int cmp_size(const void *a, const void *b)
 {
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
@@ -99,12 +86,12 @@ static void cuts(struct ivset s, size_t c, size_t *cut)
 			cut[k] = k + 1;
 		return;
 	}
-	struct gap *g = xcalloc(s.n, sizeof *g);
+	struct weighted *g = xcalloc(s.n, sizeof *g);	/* the gaps, widest first */
 	for (size_t i = 1; i < s.n; i++)
-		g[i - 1] = (struct gap){ s.v[i].lo - s.v[i - 1].hi, i };
-	qsort(g, s.n - 1, sizeof *g, cmp_gap);
+		g[i - 1] = (struct weighted){ s.v[i].lo - s.v[i - 1].hi, i };
+	sort_by_weight(g, s.n - 1);
 	for (size_t k = 0; k + 1 < c; k++)
-		cut[k] = g[k].at;
+		cut[k] = g[k].index;
 	free(g);
 	qsort(cut, c - 1, sizeof *cut, cmp_size);
 	cut[c - 1] = s.n;
@@ -195,6 +182,16 @@ static uint32_t rank_down(const struct rindex *ix, int d, u128 v)
 	return (uint32_t)lo;
 }
 
+/* rank_up of v, from *rank when v is *last (which it then becomes). */
+static uint32_t rank_cached(const struct rindex *ix, int d, u128 v, u128 *last, uint32_t *rank)
+{
+	if (v != *last) {
+		*last = v;
+		*rank = rank_up(ix, d, v);
+	}
+	return *rank;
+}
+
 /* Every bound of a covering box is an end of one of its product's
  * intervals: the bounds are taken from those, each product's once (the
  * boxes repeat each many times; sorting theirs was a fifth of lint on a
@@ -237,17 +234,8 @@ static void rank_bounds(struct rindex *ix, const struct rindex_rule *rules, size
 	for (size_t i = 0; i < ix->n; i++)
 		for (int d = 0; d < PS_DIMS; d++) {
 			/* a bound is in the list: its rank is exact */
-			u128 lo = boxes[i].d[d].lo, hi = boxes[i].d[d].hi;
-			if (lo != last_v[d][0]) {
-				last_v[d][0] = lo;
-				last_r[d][0] = rank_up(ix, d, lo);
-			}
-			if (hi != last_v[d][1]) {
-				last_v[d][1] = hi;
-				last_r[d][1] = rank_up(ix, d, hi);
-			}
-			ix->e[i].b.lo[d] = last_r[d][0];
-			ix->e[i].b.hi[d] = last_r[d][1];
+			ix->e[i].b.lo[d] = rank_cached(ix, d, boxes[i].d[d].lo, &last_v[d][0], &last_r[d][0]);
+			ix->e[i].b.hi[d] = rank_cached(ix, d, boxes[i].d[d].hi, &last_v[d][1], &last_r[d][1]);
 		}
 }
 

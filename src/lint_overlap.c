@@ -172,8 +172,7 @@ void lint_overlapping(struct ctx *c, size_t i, struct cands *out, size_t lo, siz
 
 struct pairs {
 	uint64_t *v, *tmp;	/* a << 32 | b, a < b; tmp: the sort's other half */
-	size_t n, cap, unique;	/* v[0, unique) sorted and distinct */
-	size_t budget;
+	size_t n, cap, budget;
 	unsigned bits;		/* of a rule number */
 	bool over;		/* budget or more distinct pairs */
 	/* The pairs seen last, by a hash: the join finds a pair of rules
@@ -209,7 +208,7 @@ static void compact(struct pairs *p)
 	for (size_t i = 0; i < p->n; i++)
 		if (k == 0 || p->v[k - 1] != p->v[i])
 			p->v[k++] = p->v[i];
-	p->n = p->unique = k;
+	p->n = k;
 	if (k >= p->budget)
 		p->over = true;
 }

@@ -292,6 +292,24 @@ static const struct option *long_options(void)
 	return lo;
 }
 
+/* The short options of opt_defs, in getopt's shape (':' first: a missing
+ * value is told apart from an unknown option). */
+static const char *short_options(void)
+{
+	static char so[2 * ARRAY_LEN(opt_defs) + 2];
+	size_t n = 0;
+	if (so[0])
+		return so;
+	so[n++] = ':';
+	for (size_t i = 0; i < ARRAY_LEN(opt_defs); i++)
+		if (opt_defs[i].val < 256) {
+			so[n++] = (char)opt_defs[i].val;
+			if (opt_defs[i].has_arg == required_argument)
+				so[n++] = ':';
+		}
+	return so;
+}
+
 /* Options that do more than store their value. */
 static bool store_special(struct cli_opts *o, int c, const char *arg)
 {
@@ -381,7 +399,7 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, struct cli_opt
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, ":I:D:W:p:o:t:wh", long_options(), NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, short_options(), long_options(), NULL)) != -1) {
 		const struct opt_def *def = opt_def_of(c);
 		if (c == ':') {
 			diag_plain("option '%s' needs a value", argv[optind - 1]);

@@ -79,6 +79,19 @@ void sb_put_uint(struct strbuf *sb, unsigned long long v)
 	sb_putn(sb, p, (size_t)(t + sizeof t - p));
 }
 
+static int heavier_first(const void *pa, const void *pb)
+{
+	const struct weighted *a = pa, *b = pb;
+	if (a->weight != b->weight)
+		return a->weight > b->weight ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+void sort_by_weight(struct weighted *v, size_t n)
+{
+	qsort(v, n, sizeof *v, heavier_first);
+}
+
 void sb_reset(struct strbuf *sb)
 {
 	sb->len = 0;

@@ -21,15 +21,7 @@
 
 static int dscp_number(struct sema *s, struct node *n)
 {
-	struct iv iv;
-	if (!sema_port_range(s, n, "DSCP value", 63, &iv))
-		return -1;
-	if (iv.lo != iv.hi) {
-		if (s->report)
-			diag_error(s->diag, n->loc, "a DSCP mark is one value, not a range");
-		return -1;
-	}
-	return (int)iv.lo;
+	return sema_one_number(s, n, "DSCP value", 63, "a DSCP mark is one value, not a range");
 }
 
 static int qos_ref(struct sema *s, struct node *n, const struct env *env, bool names_first)

@@ -95,6 +95,20 @@ bool sema_port_range(struct sema *s, struct node *n, const char *what, uint64_t 
 	return true;
 }
 
+int sema_one_number(struct sema *s, struct node *n, const char *what, uint64_t max,
+		    const char *not_range)
+{
+	struct iv iv;
+	if (!sema_port_range(s, n, what, max, &iv))
+		return -1;
+	if (iv.lo != iv.hi) {
+		if (s->report)
+			diag_error(s->diag, n->loc, "%s", not_range);
+		return -1;
+	}
+	return (int)iv.lo;
+}
+
 static struct ivset ports_ref(struct sema *s, struct node *n, const struct env *env)
 {
 	static const enum value_kind want[] = { VK_PORTS };
@@ -175,17 +189,8 @@ struct svc_walk {
 /* The number of "proto NAME" or "proto N"; -1 (reported) if it is none. */
 static int other_proto(struct sema *s, struct node *a)
 {
-	if (a->kind == N_RANGE) {
-		struct iv iv;
-		if (!sema_port_range(s, a, "protocol number", 255, &iv))
-			return -1;
-		if (iv.lo != iv.hi) {
-			if (s->report)
-				diag_error(s->diag, a->loc, "one protocol number, please");
-			return -1;
-		}
-		return (int)iv.lo;
-	}
+	if (a->kind == N_RANGE)
+		return sema_one_number(s, a, "protocol number", 255, "one protocol number, please");
 	int p = proto_by_name(a->u.ref.name);
 	if (p < 0 && s->report) {
 		const char *hint = proto_suggest(a->u.ref.name);
