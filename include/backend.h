@@ -41,6 +41,7 @@ struct emit_stats {
 	unsigned set_elements;		/* elements of named and anonymous sets and maps */
 	unsigned merged_rules;		/* IR rules that went into a shared lookup */
 	unsigned left_out;		/* unenforceable rules, emitted as comments */
+	unsigned inline_sets;		/* address sets written as a rule per prefix */
 	unsigned placed_rules;		/* IR rules in the hooks' chains, a rule once per chain */
 	unsigned hooks;			/* the hooks emitted */
 	struct strbuf text;		/* the backend's --stats sentence (sb_init'ed by the caller) */

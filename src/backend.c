@@ -59,6 +59,7 @@ void backend_stats_rules(struct emit_stats *st)
 	backend_stat(st, "merged_rules", st->merged_rules);
 	backend_stat(st, "left_out", st->left_out);
 	backend_stat(st, "placed_rules", st->placed_rules);
+	backend_stat(st, "inline_sets", st->inline_sets);
 	/* the share is of the rules in chains: a rule placed on two hooks
 	 * that do not share a chain counts twice, an unenforceable one not */
 	double share = st->placed_rules ? 100.0 * st->merged_rules / st->placed_rules : 0.0;
@@ -67,6 +68,9 @@ void backend_stats_rules(struct emit_stats *st)
 		  st->emitted_rules, st->set_elements, st->merged_rules, st->placed_rules, share);
 	if (st->left_out)
 		sb_printf(&st->text, ", %u left out (unenforceable)", st->left_out);
+	if (st->inline_sets)
+		sb_printf(&st->text, ", %u small address sets written as a rule per prefix",
+			  st->inline_sets);
 	sb_puts(&st->text, "; ");
 	put_hooks_header(&st->text, st->hooks);
 }

@@ -44,10 +44,22 @@ struct state {
 	bool log;
 };
 
+/* Where the walk goes on: rule i of chain c, then up's. A frame that a
+ * chain's walk made for the rule after the one it runs (resumable) says
+ * with which state that walk goes on from it: packets that come back to it
+ * with that state, through the end of a chain they jumped to, need not be
+ * followed further, since the walk that made it follows them anyway, next
+ * and in order (cut). Without this, each jump would walk the rest of its
+ * chain once more, and a table of many rules that jump (portc's own, past
+ * its rules per port) would take time growing with their square. */
 struct frame {
 	const struct nft_chain *c;
 	size_t i;
-	const struct frame *up;
+	struct frame *up;
+	struct state resume;
+	unsigned barrier;	/* the walker's gotos when it was made */
+	bool resumable;
+	bool cut;		/* packets came back and were left to its walk */
 };
 
 struct walker {
@@ -57,6 +69,8 @@ struct walker {
 	ARR(struct ir_rule) out;
 	unsigned decider;
 	unsigned long steps;
+	unsigned gotos;		/* gotos being followed: a frame made before one
+				 * does not go on where the packets return */
 	bool *noted;		/* per rule: already in l->skipped */
 	bool handles;		/* name rules by handle in the notes */
 	int depth;
@@ -571,18 +585,29 @@ static void emit(struct walker *w, const struct guard *g, struct state st, enum 
 		}
 }
 
-static void run_chain(struct walker *w, const struct frame *f, struct guard g, struct state st);
+static void run_chain(struct walker *w, struct frame *f, struct guard g, struct state st);
 
-static const struct frame *frame_new(struct walker *w, const struct nft_chain *c, size_t i, const struct frame *up)
+static struct frame *frame_new(struct walker *w, const struct nft_chain *c, size_t i, struct frame *up)
 {
 	struct frame *f = arena_alloc(w->ar, sizeof *f);
-	*f = (struct frame){ c, i, up };
+	*f = (struct frame){ .c = c, .i = i, .up = up, .barrier = w->gotos };
 	return f;
+}
+
+/* Whether packets with state st that come back to frame f are left to the
+ * walk that made it (see struct frame); marks f if so. */
+static bool cut_at(struct walker *w, struct frame *f, struct state st)
+{
+	if (!f || !f->resumable || f->barrier != w->gotos || f->resume.dscp != st.dscp ||
+	    f->resume.log != st.log)
+		return false;
+	f->cut = true;
+	return true;
 }
 
 /* Where a verdict sends the packets of g: decided, or into a chain. */
 static void verdict(struct walker *w, const json_t *v, const struct guard *g, struct state st,
-		    const struct frame *cont, const struct nft_rule *r, const json_t *elem, const char *map)
+		    struct frame *cont, const struct nft_rule *r, const json_t *elem, const char *map)
 {
 	json_t *x;
 	const char *target;
@@ -601,11 +626,15 @@ static void verdict(struct walker *w, const json_t *v, const struct guard *g, st
 			w->l->failed = "chains jump deeper than 64";
 			return;
 		}
+		bool jump = json_object_get(v, "jump") != NULL;
 		w->depth++;
-		run_chain(w, frame_new(w, c, 0, json_object_get(v, "jump") ? cont : cont->up), *g, st);
+		w->gotos += !jump;
+		run_chain(w, frame_new(w, c, 0, jump ? cont : cont->up), *g, st);
+		w->gotos -= !jump;
 		w->depth--;
 	} else if (json_object_get(v, "return")) {
-		run_chain(w, cont->up ? cont->up : frame_new(w, cont->c, cont->c->n, NULL), *g, st);
+		if (!cut_at(w, cont->up, st))
+			run_chain(w, cont->up ? cont->up : frame_new(w, cont->c, cont->c->n, NULL), *g, st);
 	} else {
 		note_skip(w, r, "a verdict the model does not know");
 	}
@@ -625,7 +654,7 @@ static const json_t *map_elems(struct walker *w, const json_t *data, const char 
 
 /* A verdict map: each element's packets go where it says, the rest on. */
 static void vmap(struct walker *w, const json_t *vm, const struct guard *g, struct state st,
-		 const struct frame *cont, const struct nft_rule *r)
+		 struct frame *cont, const struct nft_rule *r)
 {
 	const char *name;
 	const json_t *elems = map_elems(w, json_object_get(vm, "data"), &name);
@@ -654,12 +683,12 @@ struct via {
 };
 
 static enum ruled run_rule(struct walker *w, const struct nft_rule *r, size_t k, struct guard gr, struct state sr,
-			   const struct frame *cont, struct via via, const char **why);
+			   struct frame *cont, struct via via, const char **why);
 
 /* A concatenation looked up in a set ("ip saddr . tcp dport @s", or an
  * anonymous set): each element's packets run the rest of the rule. */
 static enum ruled run_lookup(struct walker *w, const struct nft_rule *r, size_t k, const json_t *m,
-			     const struct guard *g, struct state st, const struct frame *cont, const char **why)
+			     const struct guard *g, struct state st, struct frame *cont, const char **why)
 {
 	const json_t *left = json_object_get(m, "left"), *right = json_object_get(m, "right");
 	const char *rs = json_string_value(right);
@@ -691,7 +720,7 @@ static enum ruled run_lookup(struct walker *w, const struct nft_rule *r, size_t 
  * *why when the model cannot follow it (nothing is decided then: a
  * verdict is a rule's last statement, after every match). */
 static enum ruled run_rule(struct walker *w, const struct nft_rule *r, size_t k, struct guard gr, struct state sr,
-			   const struct frame *cont, struct via via, const char **why)
+			   struct frame *cont, struct via via, const char **why)
 {
 	struct guard g0 = gr;
 	struct state st = sr;
@@ -751,11 +780,11 @@ static enum ruled run_rule(struct walker *w, const struct nft_rule *r, size_t k,
 
 /* The packets of g at rule f->i of chain f->c, with state st: every
  * piece of them decided, in first-match order. */
-static void run_chain(struct walker *w, const struct frame *f, struct guard g, struct state st)
+static void run_chain(struct walker *w, struct frame *f, struct guard g, struct state st)
 {
 	const struct nft_chain *c = f->c;
 	size_t i = f->i;
-	const struct frame *up = f->up;
+	struct frame *up = f->up;
 	for (;;) {
 		for (; i < c->n && !w->l->failed; i++) {
 			if (++w->steps > LIFT_MAX_STEPS) {
@@ -764,10 +793,13 @@ static void run_chain(struct walker *w, const struct frame *f, struct guard g, s
 			}
 			const struct nft_rule *r = &w->t->rules[c->first + i];
 			const char *why = NULL;
-			enum ruled res = run_rule(w, r, 0, g, st, frame_new(w, c, i + 1, up), (struct via){ NULL, NULL }, &why);
+			struct frame *next = frame_new(w, c, i + 1, up);
+			next->resumable = true;
+			next->resume = st;
+			enum ruled res = run_rule(w, r, 0, g, st, next, (struct via){ NULL, NULL }, &why);
 			if (res == R_SKIP)
 				note_skip(w, r, why);
-			else if (res == R_DECIDED)
+			else if (res == R_DECIDED && !next->cut)
 				return;	/* every packet of g is decided */
 		}
 		if (w->l->failed)
@@ -778,6 +810,8 @@ static void run_chain(struct walker *w, const struct frame *f, struct guard g, s
 			emit(w, &g, st, accept ? ACT_ALLOW : ACT_DENY, NULL, NULL, NULL);
 			return;
 		}
+		if (cut_at(w, up, st))
+			return;
 		c = up->c;
 		i = up->i;
 		up = up->up;
