@@ -217,7 +217,8 @@ static void put_range_match(struct nft *n, struct strbuf *sb, const char *what, 
 {
 	if (ivset_is_range(s, 0, max))
 		return;
-	sb_printf(sb, "%s ", what);
+	sb_puts(sb, what);
+	sb_putc(sb, ' ');
 	if (s.n == 1) {
 		put_port_range(sb, s.v[0], "-");
 		sb_putc(sb, ' ');
@@ -266,7 +267,7 @@ static void put_match(struct nft *n, struct strbuf *sb, const struct ir_rule *r,
 	struct ivset dst = family == 4 ? r->dst4 : r->dst6;
 	bool has_addr = !full_addr(src, family) || !full_addr(dst, family);
 	if (!has_addr)
-		sb_printf(sb, "meta nfproto ipv%d ", family);
+		sb_puts(sb, family == 4 ? "meta nfproto ipv4 " : "meta nfproto ipv6 ");
 	put_addr_match(n, sb, family, "saddr", src);
 	put_addr_match(n, sb, family, "daddr", dst);
 	put_l4_match(n, sb, r);
@@ -517,7 +518,9 @@ static void emit_rule(struct nft *n, const struct ir_rule *r, int family)
 			sb_puts(sb, "\t\t");
 			put_addr_match(n, sb, family, "saddr", src.v[i]);
 			put_addr_match(n, sb, family, "daddr", dst.v[j]);
-			sb_printf(sb, "jump rule_%u_v%d_items ", r->index, family);
+			sb_puts(sb, "jump rule_");
+			sb_put_uint(sb, r->index);
+			sb_puts(sb, family == 4 ? "_v4_items " : "_v6_items ");
 			put_comment(sb, r);
 			sb_putc(sb, '\n');
 			n->st->emitted_rules++;

@@ -242,21 +242,33 @@ u128 ivset_count(struct ivset s)
 	return total;
 }
 
+static int ctz128(u128 v)
+{
+	uint64_t low = (uint64_t)v;
+	return low ? __builtin_ctzll(low) : 64 + __builtin_ctzll((uint64_t)(v >> 64));
+}
+
+/* floor(log2(v)), v > 0 */
+static int log2_128(u128 v)
+{
+	uint64_t high = (uint64_t)(v >> 64);
+	return high ? 127 - __builtin_clzll(high) : 63 - __builtin_clzll((uint64_t)v);
+}
+
 void ivset_prefixes(struct ivset s, int bits, void (*fn)(u128 addr, int len, void *ctx), void *ctx)
 {
 	for (size_t i = 0; i < s.n; i++) {
 		u128 lo = s.v[i].lo, hi = s.v[i].hi;
 		for (;;) {
-			/* the largest aligned block starting at lo that fits */
-			int size = 0;	/* log2 of the block */
-			while (size < bits) {
-				u128 mask = size + 1 >= 128 ? U128_MAX : ((u128)1 << (size + 1)) - 1;
-				if (lo & mask)
-					break;
-				if (lo + mask > hi || lo + mask < lo)
-					break;
-				size++;
-			}
+			/* the largest aligned block starting at lo that fits:
+			 * as many bits as lo ends in zeros, and no more than
+			 * the span from lo to hi holds */
+			int size = lo ? ctz128(lo) : 128;
+			int fit = hi - lo == U128_MAX ? 128 : log2_128(hi - lo + 1);
+			if (fit < size)
+				size = fit;
+			if (bits < size)
+				size = bits;
 			fn(lo, bits - size, ctx);
 			u128 last = size >= 128 ? U128_MAX : lo + (((u128)1 << size) - 1);
 			if (last >= hi)
