@@ -45,14 +45,16 @@
  * loads in 214 s; the 10k estate loads in 3.0-3.3 s either way. */
 #define NFT_SPLIT_MAX 64
 /* A table of more address sets than this writes its sets of up to
- * NFT_INLINE_MAX prefixes as a rule per prefix instead (side_items). The
+ * NFT_INLINE_MAX prefixes as a rule per prefix instead (side_of). The
  * kernel checks a new set's name, and finds the set its elements go to, by
  * walking the table's sets, so a table's sets cost it time growing with
  * their square: 16,000 empty sets take 13.6 s to create. A few more rules
  * cost it a constant each. On the 100k-rule estate of bench/ (13,388
- * address sets) a bound of 4 leaves 5,887 and loads in 55 s against 100 s,
- * 8 leaves 3,430 and loads in 46 s; the 10k estate (1,356 sets) is below
- * the threshold and keeps every set. */
+ * address sets), with the chains of items (emit_rule) loading in 100 s: a
+ * bound of 4 leaves 5,887 sets and loads in 34-40 s (1.0 M lines), 8
+ * leaves 3,430 and loaded in 46 s when rewritten by a script (1.3 M
+ * lines); the 10k estate (1,356 sets) is below the threshold and keeps
+ * every set. */
 #define NFT_MANY_SETS 2048
 #define NFT_INLINE_MAX 4
 /* Large rules that may wait behind one lookup (emit_group); past them the
@@ -85,7 +87,8 @@ struct nft {
 	unsigned char *aux_done;	/* per IR rule, bit 0/1: its IPv4/IPv6 chain is written,
 					 * bit 2/3: its IPv4/IPv6 chain of items */
 	struct addr_sets sets;		/* named interval sets */
-	unsigned *set_refs;		/* per set, the emitted rules that name it */
+	unsigned *set_refs;		/* per set, the emitted rules that name it (or,
+					 * written inline, use its prefixes) */
 	bool *set_inline;		/* per set, written as a rule per prefix */
 	struct strbuf lists;		/* named sets of ports and types */
 	struct strbuf lookups;		/* named sets and maps of merged rules */
@@ -456,6 +459,13 @@ static bool side_names_set(const struct nft *n, int family, const struct side *s
 	return sd->n == 1 && addr_sets_find(&n->sets, family, sd->v[0]);
 }
 
+static void put_items_name(struct strbuf *sb, const struct ir_rule *r, int family)
+{
+	sb_puts(sb, "rule_");
+	sb_put_uint(sb, r->index);
+	sb_puts(sb, family == 4 ? "_v4_items" : "_v6_items");
+}
+
 /* Writes the chain that holds rule r's rules per port (or type), once
  * however many hooks' and addresses' rules jump to it. */
 static void put_items_chain(struct nft *n, const struct ir_rule *r, int family)
@@ -467,7 +477,9 @@ static void put_items_chain(struct nft *n, const struct ir_rule *r, int family)
 	/* put_action may write r's own chain into aux meanwhile */
 	struct strbuf c = { 0 };
 	sb_init(&c);
-	sb_printf(&c, "\tchain rule_%u_v%d_items {\n", r->index, family);
+	sb_puts(&c, "\tchain ");
+	put_items_name(&c, r, family);
+	sb_puts(&c, " {\n");
 	for (size_t k = 0; k < l4_items(r); k++) {
 		struct ir_rule one = l4_item(r, k);
 		sb_puts(&c, "\t\t");
@@ -489,9 +501,9 @@ static void put_items_chain(struct nft *n, const struct ir_rule *r, int family)
  * set is created and each time a rule names one. When the addresses name
  * a set, or are themselves written as a rule per prefix, the rules per
  * item go into a chain of their own that a rule per address item jumps
- * to: each set is then named once per rule, not once per port, and the
- * 100k-rule estate of bench/ names its sets 131,687 times instead of
- * 465,089 (`nft -f` 100 s instead of 156 s). A packet that the chain does
+ * to: each set is then named once per rule, not once per port. On the
+ * 100k-rule estate of bench/ this alone took the references to its sets
+ * from 465,089 to 131,687 and `nft -f` from 156 s to 100 s. A packet that the chain does
  * not decide returns to the rule after the jump, as it would have gone
  * on past the rules per item. */
 static void emit_rule(struct nft *n, const struct ir_rule *r, int family)
@@ -518,9 +530,9 @@ static void emit_rule(struct nft *n, const struct ir_rule *r, int family)
 			sb_puts(sb, "\t\t");
 			put_addr_match(n, sb, family, "saddr", src.v[i]);
 			put_addr_match(n, sb, family, "daddr", dst.v[j]);
-			sb_puts(sb, "jump rule_");
-			sb_put_uint(sb, r->index);
-			sb_puts(sb, family == 4 ? "_v4_items " : "_v6_items ");
+			sb_puts(sb, "jump ");
+			put_items_name(sb, r, family);
+			sb_putc(sb, ' ');
 			put_comment(sb, r);
 			sb_putc(sb, '\n');
 			n->st->emitted_rules++;
