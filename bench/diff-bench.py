@@ -94,7 +94,7 @@ def main():
                 if r is None:
                     rows.append((n, name, ">300", "", "", "", "", ""))
                     continue
-                secs, kib, status, _ = r
+                secs, kib, status, _, _ = r
                 out = subprocess.run([PORTC, "diff", "--format=json", old, new], capture_output=True, text=True)
                 nchanges = out.stdout.count('"kind":')
                 what = "%d changes" % nchanges if name == "changed" else "%d swaps, %s" % (

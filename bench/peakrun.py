@@ -6,7 +6,8 @@ import subprocess
 
 def peak_run(peakrss, args, errfile, limit=None, cwd=None):
     """Runs args under peakrss, stderr to errfile. Returns (seconds, peak
-    KiB, exit status, stderr bytes before peakrss's own line), or None when
+    KiB, exit status, stderr bytes before peakrss's own line, CPU seconds:
+    user plus system of the command and the children it waited for), or None when
     it ran past limit seconds: the command runs in a session of its own,
     so that a timeout stops whatever it started too."""
     with open(errfile, "wb") as fe:
@@ -21,5 +22,5 @@ def peak_run(peakrss, args, errfile, limit=None, cwd=None):
     with open(errfile, "rb") as f:
         text = f.read()
     body, _, last = text.rstrip(b"\n").rpartition(b"\n")
-    secs, kib, status = last.split()
-    return float(secs), int(kib), int(status), body
+    secs, kib, status, cpu = last.split()
+    return float(secs), int(kib), int(status), body, float(cpu)

@@ -18,7 +18,9 @@ void arena_free(struct arena *a);
  * nothing sensible to do without memory). */
 void *arena_alloc(struct arena *a, size_t size);
 void *arena_calloc(struct arena *a, size_t n, size_t size);
-/* Grows a block obtained from this arena; the old block is left in place. */
+/* Grows an object obtained from this arena, the added part zeroed: in place
+ * when it is the newest object of its block and there is room, else as a
+ * copy (the old object is left where it was). */
 void *arena_realloc(struct arena *a, void *old, size_t old_size, size_t new_size);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);

@@ -93,6 +93,18 @@ void quote_text(struct strbuf *sb, const char *text, size_t max)
 {
 	size_t start = sb->len;
 	for (const char *p = text; *p;) {
+		/* a run of printable ASCII that needs no replacing goes in whole */
+		const char *q = p;
+		while (*q >= 0x20 && *q < 0x7f && *q != '"' && *q != '\\')
+			q++;
+		if (q > p) {
+			size_t run = (size_t)(q - p), left = max - (sb->len - start);
+			sb_putn(sb, p, run < left ? run : left);
+			if (run >= left)
+				break;
+			p = q;
+			continue;
+		}
 		unsigned char c = (unsigned char)*p;
 		size_t l = c < 0x80 ? 1 : utf8_seq_len(p, strlen(p));
 		if (l == 0)

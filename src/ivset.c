@@ -187,14 +187,37 @@ bool ivset_subset(struct ivset x, struct ivset y)
 	return true;
 }
 
+/* The first index from i on whose interval ends at or past lo (the ends
+ * ascend). Looks one step ahead, then doubles and bisects: a set checked
+ * against one of a few intervals costs a logarithm, not its length. */
+static size_t skip_below(struct ivset s, size_t i, u128 lo)
+{
+	if (i >= s.n || s.v[i].hi >= lo)
+		return i;
+	size_t below = i, step = 1;	/* s.v[below].hi < lo */
+	while (below + step < s.n && s.v[below + step].hi < lo) {
+		below += step;
+		step *= 2;
+	}
+	size_t l = below + 1, h = below + step < s.n ? below + step : s.n;
+	while (l < h) {
+		size_t m = l + (h - l) / 2;
+		if (s.v[m].hi < lo)
+			l = m + 1;
+		else
+			h = m;
+	}
+	return l;
+}
+
 bool ivset_overlaps(struct ivset x, struct ivset y)
 {
 	size_t i = 0, j = 0;
 	while (i < x.n && j < y.n) {
 		if (x.v[i].hi < y.v[j].lo)
-			i++;
+			i = skip_below(x, i + 1, y.v[j].lo);
 		else if (y.v[j].hi < x.v[i].lo)
-			j++;
+			j = skip_below(y, j + 1, x.v[i].lo);
 		else
 			return true;
 	}

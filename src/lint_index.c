@@ -33,12 +33,14 @@ struct rbox {
 	uint32_t lo[PS_DIMS], hi[PS_DIMS];
 };
 
+/* One cache line: the join and the descents read an entry's box and rule
+ * and little else, and at 96 bytes (a 128-bit key and the product's
+ * pointer in it) most entries straddled two lines. */
 struct entry {
-	u128 key;		/* what a node's split sorts on */
-	unsigned rule, pid;	/* pid: the product's number in the index */
-	unsigned char kind;	/* 1 << action, RINDEX_MULTI */
-	const struct prod *p;
 	struct rbox b;		/* its covering box, ranked */
+	uint32_t rule, pid;	/* pid: the product's number in the index */
+	uint32_t key;		/* its size class (size_class) */
+	unsigned char kind;	/* 1 << action, RINDEX_MULTI */
 };
 
 struct tnode {
@@ -56,8 +58,9 @@ struct tree {
 };
 
 struct rindex {
-	struct entry *e;
+	struct entry *e;	/* aligned to a cache line */
 	size_t n;
+	const struct prod **prod;	/* per pid */
 	u128 *bound[PS_DIMS];	/* each dimension's bounds, sorted, distinct */
 	size_t nbound[PS_DIMS];
 	struct tree *t;		/* one per size class */
@@ -68,6 +71,18 @@ struct rindex {
 	struct { uint32_t lo, hi; } *qv;
 	size_t qcap;
 };
+
+/* n entries (at least one), zeroed, on cache-line boundaries. */
+static struct entry *entries_new(size_t n)
+{
+	_Static_assert(sizeof(struct entry) == 64, "an entry is one cache line");
+	size_t bytes = (n + 1) * sizeof(struct entry);
+	struct entry *e = aligned_alloc(64, bytes);
+	if (!e)
+		die("out of memory");
+	memset(e, 0, bytes);
+	return e;
+}
 
 /* ---- covering boxes ---------------------------------------------------- */
 
@@ -241,42 +256,48 @@ static void rank_bounds(struct rindex *ix, const struct rindex_rule *rules, size
 
 /* ---- the tree ------------------------------------------------------------ */
 
-static int cmp_entry(const void *a, const void *b)
-{
-	const struct entry *x = a, *y = b;
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return x->rule < y->rule ? -1 : x->rule > y->rule ? 1 : 0;
-}
-
 /* The dimension to split entries [l, r) on: the one along which they are
  * most spread out for their size (the range of their starts over their
  * mean width), so that the halves share least. Mostly an address; the
  * ports where rules share addresses and services tell them apart. (A
  * fixed alternation of destination and source left most of the time in
  * false candidates on ClassBench's IPC sets, many of whose destinations
- * are wildcards.) */
+ * are wildcards.) Of a large node every so many entries are looked at,
+ * SPLIT_SAMPLE in all: the choice only shapes the tree, which the
+ * queries then filter exactly, and the full passes over millions of
+ * entries at every level were most of the build. */
+#define SPLIT_SAMPLE 2048
+
 static int best_split(const struct rindex *ix, size_t l, size_t r)
 {
 	static const int dims[] = { PS_DST, PS_SRC, PS_DPORT, PS_PROTO };
+	enum { ND = sizeof dims / sizeof dims[0] };
+	uint32_t lo[ND], hi[ND];
+	double width[ND];
+	for (size_t k = 0; k < ND; k++) {
+		lo[k] = UINT32_MAX;
+		hi[k] = 0;
+		width[k] = 0;
+	}
+	size_t step = (r - l + SPLIT_SAMPLE - 1) / SPLIT_SAMPLE, seen = 0;
+	for (size_t i = l; i < r; i += step, seen++) {
+		const struct rbox *b = &ix->e[i].b;
+		for (size_t k = 0; k < ND; k++) {
+			int d = dims[k];
+			if (b->lo[d] < lo[k])
+				lo[k] = b->lo[d];
+			if (b->lo[d] > hi[k])
+				hi[k] = b->lo[d];
+			width[k] += (double)(b->hi[d] - b->lo[d]) + 1.0;
+		}
+	}
 	int best = PS_DST;
 	double score = -1;
-	for (size_t k = 0; k < ARRAY_LEN(dims); k++) {
-		int d = dims[k];
-		uint32_t lo = UINT32_MAX, hi = 0;
-		double width = 0;
-		for (size_t i = l; i < r; i++) {
-			const struct rbox *b = &ix->e[i].b;
-			if (b->lo[d] < lo)
-				lo = b->lo[d];
-			if (b->lo[d] > hi)
-				hi = b->lo[d];
-			width += (double)(b->hi[d] - b->lo[d]) + 1.0;
-		}
-		double s = (double)(hi - lo) / (width / (double)(r - l));
-		if (s > score) {
-			score = s;
-			best = d;
+	for (size_t k = 0; k < ND; k++) {
+		double sc = (double)(hi[k] - lo[k]) / (width[k] / (double)seen);
+		if (sc > score) {
+			score = sc;
+			best = dims[k];
 		}
 	}
 	return best;
@@ -289,19 +310,28 @@ static void swap_entries(struct entry *e, size_t i, size_t j)
 	e[j] = t;
 }
 
-/* Reorders e[l, r) so that e[m] is where a sort would put it, with none
- * after it before it and none before it after it: a median split needs no
- * more than that, and a sort per node made the build n log^2 n. */
-static void select_nth(struct entry *e, size_t l, size_t m, size_t r)
+/* Entries in the order of their boxes' starts in dimension dim, then rules. */
+static int cmp_at(const struct entry *x, const struct entry *y, int dim)
+{
+	if (x->b.lo[dim] != y->b.lo[dim])
+		return x->b.lo[dim] < y->b.lo[dim] ? -1 : 1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule ? 1 : 0;
+}
+
+/* Reorders e[l, r) so that e[m] is where a sort by cmp_at would put it,
+ * with none after it before it and none before it after it: a median
+ * split needs no more than that, and a sort per node made the build
+ * n log^2 n. */
+static void select_nth(struct entry *e, size_t l, size_t m, size_t r, int dim)
 {
 	while (r - l > 1) {
 		/* the median of three as the pivot */
 		size_t a = l, b = l + (r - l - 1) / 2, c = r - 1;
-		if (cmp_entry(&e[b], &e[a]) < 0)
+		if (cmp_at(&e[b], &e[a], dim) < 0)
 			swap_entries(e, a, b);
-		if (cmp_entry(&e[c], &e[b]) < 0)
+		if (cmp_at(&e[c], &e[b], dim) < 0)
 			swap_entries(e, b, c);
-		if (cmp_entry(&e[b], &e[a]) < 0)
+		if (cmp_at(&e[b], &e[a], dim) < 0)
 			swap_entries(e, a, b);
 		/* Hoare's partition, with a pivot before the last: both parts
 		 * are non-empty, so each round shrinks [l, r) even when keys
@@ -311,10 +341,10 @@ static void select_nth(struct entry *e, size_t l, size_t m, size_t r)
 		for (;;) {
 			do
 				i++;
-			while (cmp_entry(&e[i], &pivot) < 0);
+			while (cmp_at(&e[i], &pivot, dim) < 0);
 			do
 				j--;
-			while (cmp_entry(&pivot, &e[j]) < 0);
+			while (cmp_at(&pivot, &e[j], dim) < 0);
 			if (i >= j)
 				break;
 			swap_entries(e, i, j);
@@ -355,10 +385,8 @@ static void build_node(struct rindex *ix, struct tree *t, size_t k, size_t l, si
 		return;
 	}
 	int dim = best_split(ix, l, r);
-	for (size_t i = l; i < r; i++)
-		ix->e[i].key = ix->e[i].b.lo[dim];
 	size_t m = l + (r - l) / 2;
-	select_nth(ix->e, l, m, r);
+	select_nth(ix->e, l, m, r, dim);
 	build_node(ix, t, 2 * k, l, m);
 	build_node(ix, t, 2 * k + 1, m, r);
 	const struct tnode *x = &t->node[2 * k], *y = &t->node[2 * k + 1];
@@ -392,9 +420,9 @@ static unsigned width_bits(u128 w)
 	return bits;
 }
 
-static u128 size_class(const struct box *b)
+static uint32_t size_class(const struct box *b)
 {
-	return (u128)(width_bits(b->d[PS_SRC].hi - b->d[PS_SRC].lo) / CLASS_STEP) << 8 |
+	return (uint32_t)(width_bits(b->d[PS_SRC].hi - b->d[PS_SRC].lo) / CLASS_STEP) << 8 |
 	       width_bits(b->d[PS_DST].hi - b->d[PS_DST].lo) / CLASS_STEP;
 }
 
@@ -412,7 +440,7 @@ static void group_by_class(struct rindex *ix)
 	}
 	for (size_t k = 1; k <= NCLASS * NCLASS; k++)
 		count[k] += count[k - 1];
-	struct entry *out = xcalloc(ix->n + 1, sizeof *out);
+	struct entry *out = entries_new(ix->n);
 	for (size_t i = 0; i < ix->n; i++) {
 		unsigned k = (unsigned)(ix->e[i].key >> 8) * NCLASS + (unsigned)(ix->e[i].key & 0xff);
 		out[count[k]++] = ix->e[i];
@@ -455,17 +483,18 @@ struct rindex *rindex_build(const struct rindex_rule *rules, size_t n)
 	}
 	free(scratch);
 	struct box *boxes = xcalloc(total + 1, sizeof *boxes);
-	ix->e = xcalloc(total + 1, sizeof *ix->e);
+	ix->e = entries_new(total);
+	ix->prod = xcalloc(nprod + 1, sizeof *ix->prod);
 	unsigned pid = 0;
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < rules[i].n; k++, pid++) {
+			ix->prod[pid] = &rules[i].p[k];
 			size_t m = cover(&rules[i].p[k], &boxes[ix->n]);
 			for (size_t b = 0; b < m; b++, ix->n++)
 				ix->e[ix->n] = (struct entry){
-					size_class(&boxes[ix->n]), (unsigned)i, pid,
-					(unsigned char)((1u << rules[i].action) |
-							(rules[i].multi ? RINDEX_MULTI : 0)),
-					&rules[i].p[k], { { 0 }, { 0 } } };
+					.rule = (uint32_t)i, .pid = pid, .key = size_class(&boxes[ix->n]),
+					.kind = (unsigned char)((1u << rules[i].action) |
+								(rules[i].multi ? RINDEX_MULTI : 0)) };
 		}
 	rank_bounds(ix, rules, n, boxes);
 	free(boxes);
@@ -481,6 +510,7 @@ void rindex_free(struct rindex *ix)
 	for (int d = 0; d < PS_DIMS; d++)
 		free(ix->bound[d]);
 	free(ix->e);
+	free(ix->prod);
 	for (size_t k = 0; k < ix->nt; k++) {
 		free(ix->t[k].node);
 		free(ix->t[k].inner);
@@ -609,7 +639,7 @@ static bool leaf_meets(struct rindex *ix, size_t l, const struct prod *q)
 	if (ix->seen[e->pid] == ix->stamp)
 		return false;
 	ix->seen[e->pid] = ix->stamp;
-	return prod_overlaps(e->p, q);
+	return prod_overlaps(ix->prod[e->pid], q);
 }
 
 /* Whether node k may hold an entry of the rules and actions w asks for

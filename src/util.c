@@ -136,14 +136,21 @@ void sb_puts(struct strbuf *sb, const char *s)
 
 void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
 {
+	/* Formats into the free space first: only a text that does not fit
+	 * is formatted twice. */
+	if (!sb->s)
+		sb_init(sb);
 	va_list ap2;
 	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap2);
+	size_t room = sb->cap - sb->len;
+	int n = vsnprintf(sb->s + sb->len, room, fmt, ap2);
 	va_end(ap2);
 	if (n < 0)
 		die("sb_printf: bad format");
-	sb_reserve(sb, (size_t)n);
-	vsnprintf(sb->s + sb->len, (size_t)n + 1, fmt, ap);
+	if ((size_t)n >= room) {
+		sb_reserve(sb, (size_t)n);
+		vsnprintf(sb->s + sb->len, (size_t)n + 1, fmt, ap);
+	}
 	sb->len += (size_t)n;
 }
 
