@@ -52,6 +52,8 @@ struct ivset ivbuf_finish(struct arena *a, struct ivbuf *b);
 bool ivset_contains(struct ivset s, u128 v);
 bool ivset_subset(struct ivset x, struct ivset y);	/* x within y */
 bool ivset_overlaps(struct ivset x, struct ivset y);
+/* The first index from i on whose interval ends at or past v (s.n if none). */
+size_t ivset_seek(struct ivset s, size_t i, u128 v);
 bool ivset_equal(struct ivset x, struct ivset y);
 /* A hash of the set's intervals: equal sets hash alike (for tables of sets). */
 uint64_t ivset_hash(struct ivset s);

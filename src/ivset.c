@@ -187,10 +187,9 @@ bool ivset_subset(struct ivset x, struct ivset y)
 	return true;
 }
 
-/* The first index from i on whose interval ends at or past lo (the ends
- * ascend). Looks one step ahead, then doubles and bisects: a set checked
- * against one of a few intervals costs a logarithm, not its length. */
-static size_t skip_below(struct ivset s, size_t i, u128 lo)
+/* Looks one step ahead, then doubles and bisects: a set checked against
+ * one of a few intervals costs a logarithm of the distance, not its length. */
+size_t ivset_seek(struct ivset s, size_t i, u128 lo)
 {
 	if (i >= s.n || s.v[i].hi >= lo)
 		return i;
@@ -215,9 +214,9 @@ bool ivset_overlaps(struct ivset x, struct ivset y)
 	size_t i = 0, j = 0;
 	while (i < x.n && j < y.n) {
 		if (x.v[i].hi < y.v[j].lo)
-			i = skip_below(x, i + 1, y.v[j].lo);
+			i = ivset_seek(x, i + 1, y.v[j].lo);
 		else if (y.v[j].hi < x.v[i].lo)
-			j = skip_below(y, j + 1, x.v[i].lo);
+			j = ivset_seek(y, j + 1, x.v[i].lo);
 		else
 			return true;
 	}

@@ -35,20 +35,6 @@ bool prod_of_rule(const struct ir_rule *r, int family, struct prod *out)
 	return true;
 }
 
-/* The first interval of s at or after `from` that ends at or above v. */
-static size_t seek(struct ivset s, size_t from, u128 v)
-{
-	size_t lo = from, hi = s.n;
-	while (lo < hi) {
-		size_t m = lo + (hi - lo) / 2;
-		if (s.v[m].hi < v)
-			lo = m + 1;
-		else
-			hi = m;
-	}
-	return lo;
-}
-
 /* ivset_overlaps, by search when one set is much smaller: a port or a
  * host against a group of 50 prefixes is the common pair. */
 static bool sets_meet(struct ivset x, struct ivset y)
@@ -62,7 +48,7 @@ static bool sets_meet(struct ivset x, struct ivset y)
 		return ivset_overlaps(x, y);
 	size_t j = 0;
 	for (size_t i = 0; i < x.n; i++) {
-		j = seek(y, j, x.v[i].lo);
+		j = ivset_seek(y, j, x.v[i].lo);
 		if (j == y.n)
 			return false;
 		if (y.v[j].lo <= x.v[i].hi)
@@ -77,7 +63,7 @@ static bool set_within(struct ivset x, struct ivset y)
 		return ivset_subset(x, y);
 	size_t j = 0;
 	for (size_t i = 0; i < x.n; i++) {
-		j = seek(y, j, x.v[i].lo);
+		j = ivset_seek(y, j, x.v[i].lo);
 		if (j == y.n || y.v[j].lo > x.v[i].lo || y.v[j].hi < x.v[i].hi)
 			return false;
 	}

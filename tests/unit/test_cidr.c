@@ -207,6 +207,49 @@ static void test_ivset_algebra(void **state)
 	arena_free(a);
 }
 
+/* ivset_seek and ivset_overlaps, which gallop, against their definitions
+ * by linear scan: sets of 0 to 300 intervals, sparse against dense, start
+ * indexes across the set and probes at and around intervals' ends. */
+static void test_ivset_seek_overlaps(void **state)
+{
+	(void)state;
+	uint64_t seed = 7;
+	struct iv buf[2][300];
+	for (int round = 0; round < 200; round++) {
+		struct ivset s[2];
+		for (int k = 0; k < 2; k++) {
+			size_t n = (size_t)((seed = seed * 6364136223846793005u + 1442695040888963407u) >> 33) %
+				   (round % 2 ? 300 : 8);
+			u128 at = 0;
+			unsigned gap = k ? 40 : 3000;	/* one dense, one sparse */
+			for (size_t i = 0; i < n; i++) {
+				seed = seed * 6364136223846793005u + 1442695040888963407u;
+				at += 1 + (seed >> 40) % gap;
+				buf[k][i].lo = at;
+				at += (seed >> 20) % 5;
+				buf[k][i].hi = at;
+				at += 1;	/* disjoint, not adjacent to the next */
+			}
+			s[k] = (struct ivset){ buf[k], n };
+		}
+		for (size_t from = 0; from <= s[0].n; from += 1 + s[0].n / 32)
+			for (size_t i = 0; i < s[0].n; i += 1 + s[0].n / 16)
+				for (int d = -1; d <= 1; d++) {
+					u128 v = (d < 0 ? s[0].v[i].lo - 1 : d ? s[0].v[i].hi + 1 : s[0].v[i].hi);
+					size_t want = from;
+					while (want < s[0].n && s[0].v[want].hi < v)
+						want++;
+					assert_int_equal(ivset_seek(s[0], from, v), want);
+				}
+		bool meet = false;
+		for (size_t i = 0; i < s[0].n && !meet; i++)
+			for (size_t j = 0; j < s[1].n && !meet; j++)
+				meet = s[0].v[i].lo <= s[1].v[j].hi && s[1].v[j].lo <= s[0].v[i].hi;
+		assert_int_equal(ivset_overlaps(s[0], s[1]), meet);
+		assert_int_equal(ivset_overlaps(s[1], s[0]), meet);
+	}
+}
+
 struct collected {
 	char out[16][64];
 	size_t n;
@@ -255,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_parse_ipv6_forms),
 		cmocka_unit_test(test_ivset_normalize_merges),
 		cmocka_unit_test(test_ivset_algebra),
+		cmocka_unit_test(test_ivset_seek_overlaps),
 		cmocka_unit_test(test_ivset_to_prefixes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
