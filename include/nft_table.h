@@ -55,6 +55,12 @@ struct nft_table {
 	size_t nrules;
 	struct nft_set *sets;
 	size_t nsets;
+	/* chains and named sets by name, for nft_table_chain and _set: a
+	 * table of 10,000 rules has thousands of chains and sets, and the
+	 * lift and the comparison look one up per reference */
+	const struct nft_chain **chain_by_name;
+	const struct nft_set **set_by_name;
+	size_t nset_names;
 };
 
 /* Parses a listing; false, with *why (free it), when it is not one table's

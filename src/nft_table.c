@@ -88,6 +88,51 @@ static int cmp_rule_chain(const void *a, const void *b)
 	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
 }
 
+/* The first rule, in chain order, of the chain name (nrules if none). */
+static size_t first_rule_of(const struct nft_table *t, const char *name)
+{
+	size_t lo = 0, hi = t->nrules;
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+		if (strcmp(t->rules[m].chain, name) < 0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return lo;
+}
+
+/* By name, then by place in the listing (the pointers ascend with it). */
+static int cmp_chain_name(const void *a, const void *b)
+{
+	const struct nft_chain *x = *(const struct nft_chain *const *)a, *y = *(const struct nft_chain *const *)b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x > y) - (x < y);
+}
+
+static int cmp_set_name(const void *a, const void *b)
+{
+	const struct nft_set *x = *(const struct nft_set *const *)a, *y = *(const struct nft_set *const *)b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x > y) - (x < y);
+}
+
+/* The name indexes. Of chains or sets listed twice under one name (the
+ * kernel allows neither) the lookups find the first listed, as a linear
+ * search would. */
+static void index_names(struct nft_table *t)
+{
+	t->chain_by_name = xcalloc(t->nchains + 1, sizeof *t->chain_by_name);
+	for (size_t i = 0; i < t->nchains; i++)
+		t->chain_by_name[i] = &t->chains[i];
+	qsort(t->chain_by_name, t->nchains, sizeof *t->chain_by_name, cmp_chain_name);
+	t->set_by_name = xcalloc(t->nsets + 1, sizeof *t->set_by_name);
+	for (size_t i = 0; i < t->nsets; i++)
+		if (t->sets[i].name)
+			t->set_by_name[t->nset_names++] = &t->sets[i];
+	qsort(t->set_by_name, t->nset_names, sizeof *t->set_by_name, cmp_set_name);
+}
+
 bool nft_table_parse(const char *json, struct nft_table *t, char **why)
 {
 	memset(t, 0, sizeof *t);
@@ -155,14 +200,13 @@ bool nft_table_parse(const char *json, struct nft_table *t, char **why)
 	qsort(t->rules, t->nrules, sizeof *t->rules, cmp_rule_chain);
 	for (size_t c = 0; c < t->nchains; c++) {
 		struct nft_chain *ch = &t->chains[c];
-		size_t i = 0;
-		while (i < t->nrules && strcmp(t->rules[i].chain, ch->name) != 0)
-			i++;
-		ch->first = i;
+		ch->first = first_rule_of(t, ch->name);
+		size_t i = ch->first;
 		while (i < t->nrules && strcmp(t->rules[i].chain, ch->name) == 0)
 			i++;
 		ch->n = i - ch->first;
 	}
+	index_names(t);
 	return true;
 }
 
@@ -217,24 +261,36 @@ void nft_table_free(struct nft_table *t)
 	free(t->rules);
 	free(t->chains);
 	free(t->sets);
+	free(t->chain_by_name);
+	free(t->set_by_name);
 	json_decref(t->doc);
 	memset(t, 0, sizeof *t);
 }
 
 const struct nft_chain *nft_table_chain(const struct nft_table *t, const char *name)
 {
-	for (size_t i = 0; i < t->nchains; i++)
-		if (strcmp(t->chains[i].name, name) == 0)
-			return &t->chains[i];
-	return NULL;
+	size_t lo = 0, hi = t->nchains;
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+		if (strcmp(t->chain_by_name[m]->name, name) < 0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return lo < t->nchains && strcmp(t->chain_by_name[lo]->name, name) == 0 ? t->chain_by_name[lo] : NULL;
 }
 
 const struct nft_set *nft_table_set(const struct nft_table *t, const char *name)
 {
-	for (size_t i = 0; i < t->nsets; i++)
-		if (t->sets[i].name && strcmp(t->sets[i].name, name) == 0)
-			return &t->sets[i];
-	return NULL;
+	size_t lo = 0, hi = t->nset_names;
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+		if (strcmp(t->set_by_name[m]->name, name) < 0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return lo < t->nset_names && strcmp(t->set_by_name[lo]->name, name) == 0 ? t->set_by_name[lo] : NULL;
 }
 
 /* ---- text ------------------------------------------------------------------ */
