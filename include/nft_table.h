@@ -78,8 +78,9 @@ const struct nft_set *nft_table_set(const struct nft_table *t, const char *name)
  * "{ 80, 443 }", "a . b", "@name"; verdicts as "accept", "jump c". */
 void nft_value_text(struct strbuf *sb, const json_t *v);
 
-/* `nft -j -n list table FAMILY NAME` (and -a for the text), in this
- * network namespace or (fresh) in one of its own after loading file.
+/* `nft -j -n list table FAMILY NAME` (and -a for the text; not listed
+ * when text is NULL), in this network namespace or (fresh) in one of its
+ * own after loading file.
  * Returns the program's exit status (or -1) with its output and error in
  * *json / *err; err may be NULL. */
 int nft_list_table(const char *family, const char *name, bool text, char **out, char **err);

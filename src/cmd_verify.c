@@ -28,11 +28,18 @@ int cmd_verify(struct cli_opts *o)
 	int r = EXIT_USAGE;
 	if (!ruleset_write(&rs))
 		goto out;
-	int fr = dt->fresh(&rs, &want);
-	if (fr != EXIT_OK || dt->running(&rs, &have) != EXIT_OK)
-		goto out;
 	struct drift d;
-	drift_compute(&want, &have, &d);
+	for (rs.no_texts = true;; rs.no_texts = false) {
+		if (dt->fresh(&rs, &want) != EXIT_OK || dt->running(&rs, &have) != EXIT_OK)
+			goto out;
+		drift_compute(&want, &have, &d);
+		if (drift_none(&d) || !rs.no_texts)
+			break;
+		/* drift: look again, with the rules' text to show it by */
+		drift_free(&d);
+		side_free(&want);
+		side_free(&have);
+	}
 	r = drift_none(&d) ? EXIT_OK : EXIT_ERRORS;
 	if (json) {
 		json_t *j = drift_json(&d, &have);

@@ -24,12 +24,13 @@ static int side_parse(struct nft_side *s, char *json, char *text, const char *sh
 		return EXIT_USAGE;
 	}
 	s->present = true;
-	nft_table_add_text(&s->t, text);
+	if (text)
+		nft_table_add_text(&s->t, text);
 	nft_lift(&s->t, shown, handles, &s->l);
 	return EXIT_OK;
 }
 
-static int side_running(const char *table, struct nft_side *s)
+static int side_running(const char *table, bool texts, struct nft_side *s)
 {
 	memset(s, 0, sizeof *s);
 	char *json = NULL, *text = NULL, *err = NULL;
@@ -41,7 +42,7 @@ static int side_running(const char *table, struct nft_side *s)
 			diag_plain("nft cannot list table inet %s: %s", table, err && *err ? err : "it failed");
 			r = EXIT_USAGE;
 		}
-	} else if ((rc = nft_list_table("inet", table, true, &text, NULL)) != 0) {
+	} else if (texts && (rc = nft_list_table("inet", table, true, &text, NULL)) != 0) {
 		diag_plain("nft cannot list table inet %s with handles", table);
 		r = EXIT_USAGE;
 	} else {
@@ -53,11 +54,11 @@ static int side_running(const char *table, struct nft_side *s)
 	return r;
 }
 
-static int side_fresh(const char *file, const char *table, struct nft_side *s)
+static int side_fresh(const char *file, const char *table, bool texts, struct nft_side *s)
 {
 	memset(s, 0, sizeof *s);
 	char *json = NULL, *text = NULL, *err = NULL;
-	int rc = nft_list_fresh(file, "inet", table, &json, &text, &err);
+	int rc = nft_list_fresh(file, "inet", table, &json, texts ? &text : NULL, &err);
 	int r;
 	if (rc != 0) {
 		diag_plain("nft does not load the ruleset (in a scratch network namespace)%s%s",
@@ -101,12 +102,12 @@ static int check(const struct ruleset *rs)
 
 static int running(const struct ruleset *rs, struct nft_side *s)
 {
-	return side_running(rs->table, s);
+	return side_running(rs->table, !rs->no_texts, s);
 }
 
 static int fresh(const struct ruleset *rs, struct nft_side *s)
 {
-	return side_fresh(rs->file, rs->table, s);
+	return side_fresh(rs->file, rs->table, !rs->no_texts, s);
 }
 
 static int snapshot(const struct ruleset *rs, const struct nft_side *have, const char *base)

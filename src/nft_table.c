@@ -458,7 +458,7 @@ int nft_list_fresh(const char *file, const char *family, const char *name, char 
 		int rc = proc_run(load, &po);
 		if (rc == 0)
 			rc = nft_list_table(family, name, false, &o1, NULL);
-		if (rc == 0)
+		if (rc == 0 && text)
 			rc = nft_list_table(family, name, true, &o2, NULL);
 		put_frame(p[1], o1);
 		put_frame(p[1], o2);
@@ -472,7 +472,11 @@ int nft_list_fresh(const char *file, const char *family, const char *name, char 
 	}
 	bool ok = true;
 	*json = get_frame(p[0], &ok);
-	*text = get_frame(p[0], &ok);
+	char *t = get_frame(p[0], &ok);
+	if (text)
+		*text = t;
+	else
+		free(t);
 	char *e = get_frame(p[0], &ok);
 	close(p[0]);
 	int status;
