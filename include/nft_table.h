@@ -22,6 +22,7 @@ struct nft_rule {
 	json_t *expr;			/* the document's */
 	const char *comment;		/* NULL when none */
 	char *key;			/* canonical: expression and comment */
+	size_t expr_len;		/* the expression's part of key */
 	char *text;			/* as `nft list` writes it, when known */
 	size_t pos;			/* in the listing */
 };
@@ -61,6 +62,7 @@ struct nft_table {
 	const struct nft_chain **chain_by_name;
 	const struct nft_set **set_by_name;
 	size_t nset_names;
+	struct arena *strs;		/* the names and comments, kept past doc */
 };
 
 /* Parses a listing; false, with *why (free it), when it is not one table's
@@ -70,6 +72,15 @@ bool nft_table_parse(const char *json, struct nft_table *t, char **why);
  * "# handle N"). */
 void nft_table_add_text(struct nft_table *t, const char *listing);
 void nft_table_free(struct nft_table *t);
+/* Lets the JSON document go (it is most of a table's memory: 270 MB for a
+ * 19 MB listing); after it, rules' expr, sets' obj and elem_json are NULL
+ * and a rule's expression or an element is read back from its canonical
+ * text with the two below. Names, comments and keys stay. */
+void nft_table_drop_doc(struct nft_table *t);
+/* A rule's expression list, an element of a set, as JSON (a new
+ * reference: json_decref it), from the document or its canonical text. */
+json_t *nft_rule_expr(const struct nft_rule *r);
+json_t *nft_set_elem(const struct nft_set *s, size_t i);
 
 const struct nft_chain *nft_table_chain(const struct nft_table *t, const char *name);
 const struct nft_set *nft_table_set(const struct nft_table *t, const char *name);

@@ -229,11 +229,13 @@ static char *rule_text(const struct nft_rule *r)
 		return xstrdup(r->text);
 	struct strbuf sb = { 0 };
 	sb_init(&sb);
-	for (size_t i = 0; i < json_array_size(r->expr); i++) {
+	json_t *expr = nft_rule_expr(r);
+	for (size_t i = 0; i < json_array_size(expr); i++) {
 		if (i)
 			sb_putc(&sb, ' ');
-		nft_value_text(&sb, json_array_get(r->expr, i));
+		nft_value_text(&sb, json_array_get(expr, i));
 	}
+	json_decref(expr);
 	return sb_detach(&sb);
 }
 
@@ -249,11 +251,13 @@ static char *chain_text(const struct nft_chain *c)
 	return sb_detach(&sb);
 }
 
-static char *elem_text(const json_t *e)
+static char *elem_text(const struct nft_set *s, size_t i)
 {
 	struct strbuf sb = { 0 };
 	sb_init(&sb);
+	json_t *e = nft_set_elem(s, i);
 	nft_value_text(&sb, e);
+	json_decref(e);
 	return sb_detach(&sb);
 }
 
@@ -309,9 +313,9 @@ static void diff_elems(struct drift *d, const struct nft_set *sw, const struct n
 			i++;
 			j++;
 		} else if (c < 0) {
-			add_item(d, DR_ELEM_MISSING, sw->name, -1, elem_text(sw->elem_json[i++]));
+			add_item(d, DR_ELEM_MISSING, sw->name, -1, elem_text(sw, i++));
 		} else {
-			add_item(d, DR_ELEM_EXTRA, sh->name, -1, elem_text(sh->elem_json[j++]));
+			add_item(d, DR_ELEM_EXTRA, sh->name, -1, elem_text(sh, j++));
 		}
 	}
 }

@@ -27,6 +27,9 @@ static int side_parse(struct nft_side *s, char *json, char *text, const char *sh
 	if (text)
 		nft_table_add_text(&s->t, text);
 	nft_lift(&s->t, shown, handles, &s->l);
+	/* the lift is made: the document is not needed again, and at 100,000
+	 * rules it is gigabytes, held while nft lists the other side */
+	nft_table_drop_doc(&s->t);
 	return EXIT_OK;
 }
 

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "proc.h"
 
 static char *canon(const json_t *v)
@@ -24,6 +25,14 @@ static const char *str_of(const json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* A string the table keeps: a copy in its own arena, so that it outlives
+ * the document (nft_table_drop_doc). */
+static const char *kept(struct nft_table *t, const json_t *o, const char *key)
+{
+	const char *v = str_of(o, key);
+	return v ? arena_strdup(t->strs, v) : NULL;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -33,7 +42,7 @@ static void add_set(struct nft_table *t, json_t *o, bool map)
 {
 	struct nft_set *s = &t->sets[t->nsets++];
 	memset(s, 0, sizeof *s);
-	s->name = str_of(o, "name");
+	s->name = kept(t, o, "name");
 	s->map = map;
 	s->obj = o;
 	json_t *k = json_deep_copy(o);
@@ -66,10 +75,10 @@ static bool add_chain(struct nft_table *t, json_t *o)
 {
 	struct nft_chain *c = &t->chains[t->nchains++];
 	memset(c, 0, sizeof *c);
-	c->name = str_of(o, "name");
-	c->hook = str_of(o, "hook");
-	c->type = str_of(o, "type");
-	c->policy = str_of(o, "policy");
+	c->name = kept(t, o, "name");
+	c->hook = kept(t, o, "hook");
+	c->type = kept(t, o, "type");
+	c->policy = kept(t, o, "policy");
 	json_t *p = json_object_get(o, "prio");
 	c->prio = json_is_integer(p) ? (long)json_integer_value(p) : 0;
 	json_t *k = json_deep_copy(o);
@@ -136,6 +145,7 @@ static void index_names(struct nft_table *t)
 bool nft_table_parse(const char *json, struct nft_table *t, char **why)
 {
 	memset(t, 0, sizeof *t);
+	t->strs = arena_new();
 	json_error_t e;
 	t->doc = json_loads(json, JSON_DECODE_ANY, &e);
 	json_t *list = json_object_get(t->doc, "nftables");
@@ -153,8 +163,8 @@ bool nft_table_parse(const char *json, struct nft_table *t, char **why)
 		json_t *item = json_array_get(list, i);
 		json_t *o;
 		if ((o = json_object_get(item, "table"))) {
-			t->family = str_of(o, "family");
-			t->name = str_of(o, "name");
+			t->family = kept(t, o, "family");
+			t->name = kept(t, o, "name");
 			tables++;
 		} else if ((o = json_object_get(item, "chain"))) {
 			if (!add_chain(t, o)) {
@@ -168,17 +178,18 @@ bool nft_table_parse(const char *json, struct nft_table *t, char **why)
 			add_set(t, o, true);
 		} else if ((o = json_object_get(item, "rule"))) {
 			struct nft_rule *r = &t->rules[t->nrules];
-			r->chain = str_of(o, "chain");
+			r->chain = kept(t, o, "chain");
 			json_t *h = json_object_get(o, "handle");
 			r->handle = json_is_integer(h) ? (long)json_integer_value(h) : -1;
 			r->expr = json_object_get(o, "expr");
-			r->comment = str_of(o, "comment");
+			r->comment = kept(t, o, "comment");
 			if (!r->chain || !json_is_array(r->expr)) {
 				*why = xstrdup("a rule without a chain or an expression list");
 				nft_table_free(t);
 				return false;
 			}
 			char *k = canon(r->expr);
+			r->expr_len = strlen(k);
 			size_t len = strlen(k) + (r->comment ? strlen(r->comment) : 0) + 16;
 			r->key = xmalloc(len);
 			snprintf(r->key, len, "%s comment %s", k, r->comment ? r->comment : "");
@@ -263,8 +274,32 @@ void nft_table_free(struct nft_table *t)
 	free(t->sets);
 	free(t->chain_by_name);
 	free(t->set_by_name);
+	arena_free(t->strs);
 	json_decref(t->doc);
 	memset(t, 0, sizeof *t);
+}
+
+void nft_table_drop_doc(struct nft_table *t)
+{
+	for (size_t i = 0; i < t->nrules; i++)
+		t->rules[i].expr = NULL;
+	for (size_t i = 0; i < t->nsets; i++) {
+		t->sets[i].obj = NULL;
+		free(t->sets[i].elem_json);
+		t->sets[i].elem_json = NULL;
+	}
+	json_decref(t->doc);
+	t->doc = NULL;
+}
+
+json_t *nft_rule_expr(const struct nft_rule *r)
+{
+	return r->expr ? json_incref(r->expr) : json_loadb(r->key, r->expr_len, JSON_DECODE_ANY, NULL);
+}
+
+json_t *nft_set_elem(const struct nft_set *s, size_t i)
+{
+	return s->elem_json ? json_incref(s->elem_json[i]) : json_loads(s->elems[i], JSON_DECODE_ANY, NULL);
 }
 
 const struct nft_chain *nft_table_chain(const struct nft_table *t, const char *name)
