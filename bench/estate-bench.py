@@ -71,13 +71,19 @@ def fmt(r, what="s"):
     return {"s": f"{r[0]:.2f}", "cpu": f"{r[4]:.2f}", "m": f"{r[1]:.0f}"}[what]
 
 
-def ratio(base, ours):
-    """Capirca's CPU seconds over portc's."""
+def cpu_ratio(base, ours):
+    """Capirca's CPU seconds over portc's, and whether that is only a lower
+    bound (Capirca stopped at LIMIT); None when portc's step stopped."""
     if ours is None:
+        return None
+    return (LIMIT if base is None else base[4]) / max(ours[4], 0.001), base is None
+
+
+def ratio(base, ours):
+    q = cpu_ratio(base, ours)
+    if q is None:
         return "-"
-    if base is None:
-        return f">{LIMIT / max(ours[4], 0.001):.0f}x"
-    return f"{base[4] / max(ours[4], 0.001):.1f}x"
+    return f">{q[0]:.0f}x" if q[1] else f"{q[0]:.1f}x"
 
 
 def check(results):
@@ -98,12 +104,8 @@ def check(results):
         got = results.get(label)
         if not got or base not in got:
             return
-        ours, theirs = got[step], got[base]
-        if ours is None:
-            out.append((what, "-", False))
-            return
-        v = (LIMIT if theirs is None else theirs[4]) / max(ours[4], 0.001)
-        out.append((what, f"{'>' if theirs is None else ''}{v:.1f}x", v >= least))
+        q = cpu_ratio(got[base], got[step])
+        out.append((what, ratio(got[base], got[step]), q is not None and q[0] >= least))
 
     add("lint 10k wall < 2 s", "10000", "lint", lambda r: r[0], 2, "s")
     add("lint 10k CPU < 2 s", "10000", "lint", lambda r: r[4], 2, "s")

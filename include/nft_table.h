@@ -46,6 +46,12 @@ struct nft_set {
 	size_t nelems;
 };
 
+/* An entry of a name index: a chain's or set's name and its place. */
+struct nft_name {
+	const char *name;
+	size_t at;
+};
+
 struct nft_table {
 	json_t *doc;
 	const char *rule_id;		/* what a rule's handle is: "handle", "rule" (its number in an iptables chain) */
@@ -59,8 +65,7 @@ struct nft_table {
 	/* chains and named sets by name, for nft_table_chain and _set: a
 	 * table of 10,000 rules has thousands of chains and sets, and the
 	 * lift and the comparison look one up per reference */
-	const struct nft_chain **chain_by_name;
-	const struct nft_set **set_by_name;
+	struct nft_name *chain_by_name, *set_by_name;
 	size_t nset_names;
 	struct arena *strs;		/* the names and comments, kept past doc */
 };

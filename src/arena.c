@@ -37,8 +37,7 @@
 struct block {
 	struct block *next;
 	size_t used, size;
-	void *map;		/* the mapping that holds this block, or NULL (malloc) */
-	size_t map_len;
+	size_t map_len;		/* the length of its own mapping, or 0 (malloc'd) */
 	_Alignas(ALIGN) unsigned char data[];
 };
 
@@ -54,8 +53,8 @@ struct arena *arena_new(void)
 
 static void free_block(struct block *b)
 {
-	if (b->map)
-		munmap(b->map, b->map_len);
+	if (b->map_len)
+		munmap(b, b->map_len);
 	else
 		free(b);
 }
@@ -97,7 +96,6 @@ static struct block *map_block(size_t size)
 	b->next = NULL;
 	b->used = 0;
 	b->size = keep - sizeof(struct block);
-	b->map = start;
 	b->map_len = keep;
 	return b;
 #else
@@ -119,7 +117,6 @@ static struct block *new_block(struct arena *a, size_t size)
 	b->next = NULL;
 	b->used = 0;
 	b->size = size;
-	b->map = NULL;
 	b->map_len = 0;
 	return b;
 }
@@ -131,7 +128,7 @@ void *arena_alloc(struct arena *a, size_t size)
 		size = ALIGN;
 	struct block *b = a->head;
 	if (!b || b->size - b->used < size) {
-		if (size > BLOCK_SIZE / 4 && !(b && b->map && size < b->size / 4)) {
+		if (size > BLOCK_SIZE / 4 && !(b && b->map_len && size < b->size / 4)) {
 			/* Large objects get a block of their own behind the current
 			 * head, so the head's free space is not thrown away. */
 			struct block *big = new_block(a, size);
@@ -143,7 +140,7 @@ void *arena_alloc(struct arena *a, size_t size)
 				a->head = big;
 			}
 			a->total += size;
-			if (!big->map)
+			if (!big->map_len)
 				memset(big->data, 0, size);
 			return big->data;
 		}
@@ -156,7 +153,7 @@ void *arena_alloc(struct arena *a, size_t size)
 	void *p = b->data + b->used;
 	b->used += size;
 	a->total += size;
-	if (!b->map)
+	if (!b->map_len)
 		memset(p, 0, size);
 	return p;
 }
@@ -179,7 +176,7 @@ void *arena_realloc(struct arena *a, void *old, size_t old_size, size_t new_size
 	size_t n = (new_size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
 	if (old && o && b && o <= b->used && (unsigned char *)old == b->data + b->used - o &&
 	    n - o <= b->size - b->used) {
-		if (!b->map)
+		if (!b->map_len)
 			memset(b->data + b->used, 0, n - o);
 		b->used += n - o;
 		a->total += n - o;

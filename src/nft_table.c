@@ -111,19 +111,26 @@ static size_t first_rule_of(const struct nft_table *t, const char *name)
 	return lo;
 }
 
-/* By name, then by place in the listing (the pointers ascend with it). */
-static int cmp_chain_name(const void *a, const void *b)
+/* By name, then by place in the listing. */
+static int cmp_name(const void *a, const void *b)
 {
-	const struct nft_chain *x = *(const struct nft_chain *const *)a, *y = *(const struct nft_chain *const *)b;
+	const struct nft_name *x = a, *y = b;
 	int c = strcmp(x->name, y->name);
-	return c ? c : (x > y) - (x < y);
+	return c ? c : (x->at > y->at) - (x->at < y->at);
 }
 
-static int cmp_set_name(const void *a, const void *b)
+/* The place (at) of the first entry named name in index v of n, or SIZE_MAX. */
+static size_t find_name(const struct nft_name *v, size_t n, const char *name)
 {
-	const struct nft_set *x = *(const struct nft_set *const *)a, *y = *(const struct nft_set *const *)b;
-	int c = strcmp(x->name, y->name);
-	return c ? c : (x > y) - (x < y);
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+		if (strcmp(v[m].name, name) < 0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return lo < n && strcmp(v[lo].name, name) == 0 ? v[lo].at : SIZE_MAX;
 }
 
 /* The name indexes. Of chains or sets listed twice under one name (the
@@ -133,13 +140,13 @@ static void index_names(struct nft_table *t)
 {
 	t->chain_by_name = xcalloc(t->nchains + 1, sizeof *t->chain_by_name);
 	for (size_t i = 0; i < t->nchains; i++)
-		t->chain_by_name[i] = &t->chains[i];
-	qsort(t->chain_by_name, t->nchains, sizeof *t->chain_by_name, cmp_chain_name);
+		t->chain_by_name[i] = (struct nft_name){ t->chains[i].name, i };
+	qsort(t->chain_by_name, t->nchains, sizeof *t->chain_by_name, cmp_name);
 	t->set_by_name = xcalloc(t->nsets + 1, sizeof *t->set_by_name);
 	for (size_t i = 0; i < t->nsets; i++)
 		if (t->sets[i].name)
-			t->set_by_name[t->nset_names++] = &t->sets[i];
-	qsort(t->set_by_name, t->nset_names, sizeof *t->set_by_name, cmp_set_name);
+			t->set_by_name[t->nset_names++] = (struct nft_name){ t->sets[i].name, i };
+	qsort(t->set_by_name, t->nset_names, sizeof *t->set_by_name, cmp_name);
 }
 
 bool nft_table_parse(const char *json, struct nft_table *t, char **why)
@@ -304,28 +311,14 @@ json_t *nft_set_elem(const struct nft_set *s, size_t i)
 
 const struct nft_chain *nft_table_chain(const struct nft_table *t, const char *name)
 {
-	size_t lo = 0, hi = t->nchains;
-	while (lo < hi) {
-		size_t m = lo + (hi - lo) / 2;
-		if (strcmp(t->chain_by_name[m]->name, name) < 0)
-			lo = m + 1;
-		else
-			hi = m;
-	}
-	return lo < t->nchains && strcmp(t->chain_by_name[lo]->name, name) == 0 ? t->chain_by_name[lo] : NULL;
+	size_t at = find_name(t->chain_by_name, t->nchains, name);
+	return at != SIZE_MAX ? &t->chains[at] : NULL;
 }
 
 const struct nft_set *nft_table_set(const struct nft_table *t, const char *name)
 {
-	size_t lo = 0, hi = t->nset_names;
-	while (lo < hi) {
-		size_t m = lo + (hi - lo) / 2;
-		if (strcmp(t->set_by_name[m]->name, name) < 0)
-			lo = m + 1;
-		else
-			hi = m;
-	}
-	return lo < t->nset_names && strcmp(t->set_by_name[lo]->name, name) == 0 ? t->set_by_name[lo] : NULL;
+	size_t at = find_name(t->set_by_name, t->nset_names, name);
+	return at != SIZE_MAX ? &t->sets[at] : NULL;
 }
 
 /* ---- text ------------------------------------------------------------------ */
